@@ -17,6 +17,7 @@ from trackcodec.compressors import (
     NoCompressor,
     register_dictionary,
 )
+from trackcodec.config import TrackingConfig
 from trackcodec.errors import (
     BadSignature,
     ConfigurationError,
@@ -33,13 +34,15 @@ from trackcodec.errors import (
 )
 from trackcodec.keys import KeyRing
 from trackcodec.protocols import Cipher, CipherFactory, Compressor, Serializer
+from trackcodec.redirect import RedirectPolicy
 from trackcodec.registry import register_cipher, register_compressor, register_serializer
+from trackcodec.result import TrackingKind, TrackingResult
 from trackcodec.serializers import JSONSerializer, MsgpackSerializer, SchemaSerializer
+from trackcodec.tracking import Tracker
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "FORMAT_VERSION",
     "AESSIVCipher",
     "BadSignature",
     "Cipher",
@@ -49,6 +52,7 @@ __all__ = [
     "ConfigurationError",
     "DeflateCompressor",
     "DeflateDictCompressor",
+    "FORMAT_VERSION",
     "FernetCipher",
     "HMACCipher",
     "InsecurePlainCipher",
@@ -60,8 +64,10 @@ __all__ = [
     "MalformedToken",
     "MissingDependencyError",
     "MsgpackSerializer",
+    "NoCompressor",
     "PayloadError",
     "RedirectNotAllowed",
+    "RedirectPolicy",
     "SchemaSerializer",
     "SecretBoxCipher",
     "Serializer",
@@ -69,6 +75,10 @@ __all__ = [
     "TokenHeader",
     "TokenInfo",
     "TrackcodecError",
+    "Tracker",
+    "TrackingConfig",
+    "TrackingKind",
+    "TrackingResult",
     "UnknownKey",
     "UnsupportedToken",
     "XChaCha20Cipher",

@@ -1,6 +1,6 @@
 """The codec: payload mapping to compact URL-safe token and back.
 
-Token format, version 1 (all of the header is authenticated)::
+Token format, version 1 (all of the header is authenticated):
 
     byte 0   format version (high nibble) | flags (low nibble)
                bits 0-1  compressor id actually used (0: not compressed)
@@ -217,7 +217,7 @@ class Codec:
         ConfigurationError: Keys are missing for an authenticating cipher.
         MissingDependencyError: A chosen backend's extra is not installed.
 
-    Example:
+    Examples:
         >>> codec = Codec(keys=KeyRing.generate(), serializer=JSONSerializer(),
         ...               cipher=HMACCipher)
         >>> codec.decode(codec.encode({"customer_id": 7}))

@@ -148,7 +148,8 @@ def register_dictionary(dictionary_id: int, data: bytes) -> None:
     known = _DICTIONARIES.get(dictionary_id)
     if known is not None and known != data:
         raise ConfigurationError(
-            f"dictionary {dictionary_id} is already registered with other data", field="dictionary_id"
+            f"dictionary {dictionary_id} is already registered with other data",
+            field="dictionary_id",
         )
     _DICTIONARIES[dictionary_id] = bytes(data)
 
@@ -175,7 +176,9 @@ class DeflateDictCompressor:
 
     def __init__(self, dictionary_id: int = DEFAULT_DICTIONARY_ID, level: int = 9) -> None:
         if dictionary_id not in _DICTIONARIES:
-            raise ConfigurationError(f"no dictionary {dictionary_id} is registered", field="dictionary_id")
+            raise ConfigurationError(
+                f"no dictionary {dictionary_id} is registered", field="dictionary_id"
+            )
         if not 1 <= level <= 9:
             raise ConfigurationError("deflate level must be 1-9", field="level")
         self.dictionary_id = dictionary_id

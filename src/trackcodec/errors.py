@@ -2,7 +2,7 @@
 
 Every exception derives from `TrackcodecError`. Everything a token can do
 wrong is an `InvalidToken`, so an endpoint needs one ``except`` clause and can
-answer 404 without telling an attacker why::
+answer 404 without telling an attacker why:
 
     TrackcodecError
     ├── InvalidToken

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
@@ -83,7 +82,7 @@ class KeyRing:
         ConfigurationError: No key, a key id out of range, a short secret, or a
             primary id that is not in the ring.
 
-    Example:
+    Examples:
         >>> ring = KeyRing.generate()
         >>> same = KeyRing.from_string(ring.to_string())
         >>> same.primary_id == ring.primary_id
@@ -104,10 +103,13 @@ class KeyRing:
         secrets_by_id: dict[int, bytes] = {}
         for key_id, secret in pairs:
             if isinstance(key_id, bool) or not isinstance(key_id, int) or not 0 <= key_id <= 255:
-                raise ConfigurationError(f"key id must be an int 0-255, got {key_id!r}", field="keys")
+                raise ConfigurationError(
+                    f"key id must be an int 0-255, got {key_id!r}", field="keys"
+                )
             if not isinstance(secret, bytes) or len(secret) < _MIN_SECRET_SIZE:
                 raise ConfigurationError(
-                    f"key {key_id}: a secret must be at least {_MIN_SECRET_SIZE} bytes", field="keys"
+                    f"key {key_id}: a secret must be at least {_MIN_SECRET_SIZE} bytes",
+                    field="keys",
                 )
             if key_id in secrets_by_id:
                 raise ConfigurationError(f"key id {key_id} appears twice", field="keys")

@@ -62,7 +62,9 @@ def _register(
         raise ConfigurationError(f"{kind} id must be 0-{max_id}", field="id")
     for other, (other_id, other_factory) in table.items():
         if (other == name or other_id == id) and other_factory is not factory:
-            raise ConfigurationError(f"{kind} {other!r} already uses that name or id {id}", field="id")
+            raise ConfigurationError(
+                f"{kind} {other!r} already uses that name or id {id}", field="id"
+            )
     table[name] = (id, factory)
 
 

@@ -43,23 +43,15 @@ def _split_key(key: bytes) -> tuple[bytes, bytes]:
 
 
 def _aes_cbc(key: bytes, iv: bytes) -> Any:
-    ciphers = _primitives()
-    algorithms = require(
-        "cryptography.hazmat.primitives.ciphers.algorithms",
-        package="cryptography",
-        extra="crypto",
-        feature="Fernet",
-    )
-    modes = require(
-        "cryptography.hazmat.primitives.ciphers.modes",
-        package="cryptography",
-        extra="crypto",
-        feature="Fernet",
-    )
-    return ciphers.Cipher(algorithms.AES(key), modes.CBC(iv))
+    _primitives()
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    return Cipher(algorithms.AES(key), modes.CBC(iv))
 
 
-def fernet_encrypt(key: bytes, data: bytes, *, now: int | None = None, iv: bytes | None = None) -> bytes:
+def fernet_encrypt(
+    key: bytes, data: bytes, *, now: int | None = None, iv: bytes | None = None
+) -> bytes:
     """Encrypt ``data`` into a raw (not base64) Fernet token.
 
     Args:
@@ -75,7 +67,7 @@ def fernet_encrypt(key: bytes, data: bytes, *, now: int | None = None, iv: bytes
     iv = os.urandom(_BLOCK) if iv is None else iv
     pad = _BLOCK - len(data) % _BLOCK
     encryptor = _aes_cbc(encryption_key, iv).encryptor()
-    ciphertext = encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
+    ciphertext: bytes = encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
     stamp = int(time.time()) if now is None else now
     signed = struct.pack(">BQ", _VERSION, stamp) + iv + ciphertext
     return signed + hmac.digest(signing_key, signed, "sha256")
@@ -111,7 +103,7 @@ def fernet_decrypt(
         if current + 60 < stamp:  # the specification's allowed clock skew
             raise TokenExpired("Fernet token is from the future", issued_at=stamp)
     decryptor = _aes_cbc(encryption_key, token[9:25]).decryptor()
-    padded = decryptor.update(token[25:-32]) + decryptor.finalize()
+    padded: bytes = decryptor.update(token[25:-32]) + decryptor.finalize()
     pad = padded[-1]
     if not 1 <= pad <= _BLOCK or padded[-pad:] != bytes([pad]) * pad:
         raise BadSignature("Fernet token has invalid padding")

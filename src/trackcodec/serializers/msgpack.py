@@ -46,7 +46,9 @@ class MsgpackSerializer:
     name = "msgpack"
 
     def __init__(self) -> None:
-        msgpack = require("msgpack", package="msgpack", extra="msgpack", feature="MsgpackSerializer")
+        msgpack = require(
+            "msgpack", package="msgpack", extra="msgpack", feature="MsgpackSerializer"
+        )
         self._packb = msgpack.packb
         self._unpackb = msgpack.unpackb
 

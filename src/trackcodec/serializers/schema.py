@@ -85,10 +85,11 @@ class _Plan:
     def from_values(self, values: list[Any]) -> dict[str, Any]:
         if len(values) > len(self.fields):
             raise ValueError(
-                f"{len(values)} values for {self.model.__name__}, which has {len(self.fields)} fields"
+                f"{len(values)} values for {self.model.__name__}, "
+                f"which has {len(self.fields)} fields"
             )
         out: dict[str, Any] = {}
-        for f, value in zip(self.fields, values):
+        for f, value in zip(self.fields, values, strict=False):
             if f.nested is not None and value is not None:
                 if not isinstance(value, list):
                     raise ValueError(f"{self.model.__name__}.{f.name}: expected a nested record")
@@ -129,7 +130,7 @@ class SchemaSerializer:
         MissingDependencyError: ``msgpack`` is not installed.
         TypeError: ``model`` is not a pydantic model, or is recursive.
 
-    Example:
+    Examples:
         >>> from pydantic import BaseModel
         >>> class Meta(BaseModel):
         ...     customer_id: int

@@ -1,0 +1,135 @@
+"""pytracking 0.2.x token formats, to read (and, for the compat module, write) them.
+
+pytracking put ``json.dumps(data)`` in the URL either as padded urlsafe base64
+("plain": anyone can read and forge it, it starts with ``eyJ``) or as a
+standard Fernet token (starts with ``gAAAAA``). trackcodec reads both when a
+tracker is configured to, so links sent by pytracking keep working.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from trackcodec.ciphers.fernet import decode_fernet_text, fernet_decrypt, fernet_encrypt
+from trackcodec.errors import (
+    BadSignature,
+    ConfigurationError,
+    InvalidToken,
+    MalformedToken,
+    PayloadError,
+)
+
+__all__ = [
+    "decode_plain",
+    "dumps_fernet",
+    "dumps_plain",
+    "is_legacy_fernet",
+    "is_legacy_plain",
+    "loads_fernet",
+    "parse_fernet_key",
+]
+
+PLAIN_PREFIX = "eyJ"  # base64 of '{"'
+FERNET_PREFIX = "gAAAAA"  # base64 of the 0x80 version byte and a timestamp's high bytes
+
+
+def is_legacy_plain(token: str) -> bool:
+    """Whether ``token`` looks like a pytracking plain token."""
+    return token.startswith(PLAIN_PREFIX)
+
+
+def is_legacy_fernet(token: str) -> bool:
+    """Whether ``token`` looks like a Fernet token."""
+    return token.startswith(FERNET_PREFIX)
+
+
+def parse_fernet_key(key: str | bytes) -> bytes:
+    """Decode a Fernet key (44 characters of urlsafe base64) to its 32 bytes.
+
+    Raises:
+        ConfigurationError: The key is not a Fernet key.
+    """
+    text = key.encode("ascii") if isinstance(key, str) else key
+    try:
+        raw = base64.urlsafe_b64decode(text)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError(
+            "a Fernet key is urlsafe base64", field="legacy_fernet_keys"
+        ) from exc
+    if len(raw) != 32:
+        raise ConfigurationError("a Fernet key holds 32 bytes", field="legacy_fernet_keys")
+    return raw
+
+
+def _json_object(data: bytes, encoding: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(data.decode(encoding))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise PayloadError("legacy token payload is not JSON") from exc
+    if not isinstance(obj, dict):
+        raise PayloadError("legacy token payload is not a JSON object")
+    return obj
+
+
+def dumps_plain(data: dict[str, Any], encoding: str = "utf-8") -> str:
+    """Encode like pytracking without a key: padded urlsafe base64 of ``json.dumps``."""
+    return base64.urlsafe_b64encode(json.dumps(data).encode(encoding)).decode(encoding)
+
+
+def decode_plain(token: str, *, encoding: str = "utf-8") -> dict[str, Any]:
+    """Decode a pytracking plain token. It is NOT authenticated: anyone can forge one.
+
+    Raises:
+        MalformedToken: Not urlsafe base64.
+        PayloadError: Not a JSON object.
+    """
+    text = token.encode("ascii", "replace")
+    if not text or text.strip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="):
+        raise MalformedToken("legacy token is not urlsafe base64")
+    text = text.rstrip(b"=")
+    try:
+        raw = base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedToken("legacy token is not urlsafe base64") from exc
+    return _json_object(raw, encoding)
+
+
+def dumps_fernet(data: dict[str, Any], key: bytes, encoding: str = "utf-8") -> str:
+    """Encode like pytracking with a Fernet key: a standard Fernet token of ``json.dumps``."""
+    token = fernet_encrypt(key, json.dumps(data).encode(encoding))
+    return base64.urlsafe_b64encode(token).decode("ascii")
+
+
+def loads_fernet(
+    token: str,
+    keys: list[bytes] | tuple[bytes, ...],
+    *,
+    encoding: str = "utf-8",
+    ttl: int | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Decode a pytracking Fernet token with any of ``keys`` (raw 32-byte Fernet keys).
+
+    Args:
+        token: The Fernet token text.
+        keys: Raw Fernet keys to try, in order.
+        encoding: Text encoding of the JSON inside.
+        ttl: Maximum age in seconds (Fernet tokens carry their issue time).
+        now: The current time for ``ttl``; the clock when omitted.
+
+    Raises:
+        InvalidToken: A subclass: malformed, or no key authenticates it.
+    """
+    raw = decode_fernet_text(token)
+    error: InvalidToken = MalformedToken("no Fernet key configured")
+    for key in keys:
+        try:
+            plaintext = fernet_decrypt(key, raw, ttl=ttl, now=None if now is None else int(now))
+        except (BadSignature, MalformedToken) as exc:
+            error = exc
+            continue
+        return _json_object(plaintext, encoding)
+    raise error

@@ -1,0 +1,61 @@
+"""Redirect policy: which click targets a tracking endpoint may send a browser to."""
+
+from __future__ import annotations
+
+import re
+
+from trackcodec.errors import RedirectNotAllowed
+
+__all__ = ["RedirectPolicy"]
+
+_SCHEME_AND_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HIERARCHICAL = frozenset({"http", "https", "ftp", "ws", "wss"})
+
+
+class RedirectPolicy:
+    """Checks click targets: allowed schemes, optionally allowed hosts.
+
+    URLs are read the way browsers read them where it matters for safety:
+    control characters (which could split a ``Location`` header) and
+    backslashes in the authority (``https://evil.example\\@good.example``,
+    which browsers send to ``evil.example``) are refused, and http(s) URLs
+    must name a host.
+
+    Args:
+        schemes: Allowed schemes, lowercase.
+        hosts: Allowed hosts, lowercase; ``.example.com`` allows the domain
+            and all its subdomains. ``None`` allows every host.
+    """
+
+    __slots__ = ("_exact", "_schemes", "_suffixes", "hosts")
+
+    def __init__(self, schemes: tuple[str, ...], hosts: tuple[str, ...] | None) -> None:
+        self._schemes = frozenset(schemes)
+        self.hosts = hosts
+        self._exact = frozenset(h for h in hosts or () if not h.startswith("."))
+        self._suffixes = tuple(h for h in hosts or () if h.startswith("."))
+
+    def check(self, url: str) -> None:
+        """Raise `RedirectNotAllowed` unless ``url`` is an allowed target."""
+        match = _SCHEME_AND_AUTHORITY.match(url)
+        if match is None or _CONTROL.search(url):
+            raise RedirectNotAllowed("target is not an absolute URL", url=url)
+        scheme = match.group(1).lower()
+        if scheme not in self._schemes:
+            raise RedirectNotAllowed(f"scheme {scheme!r} is not allowed", url=url)
+        authority = match.group(2)
+        if scheme in _HIERARCHICAL or self.hosts is not None:
+            if not authority or "\\" in authority:
+                raise RedirectNotAllowed("target has no valid host", url=url)
+            if self.hosts is not None and not self._host_allowed(authority):
+                raise RedirectNotAllowed("target host is not allowed", url=url)
+
+    def _host_allowed(self, authority: str) -> bool:
+        host = authority.rpartition("@")[2]
+        # "[v6]:port" keeps its brackets; "host:port" loses the port.
+        host = host[: host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
+        host = host.lower().rstrip(".")
+        if host in self._exact:
+            return True
+        return any(host.endswith(s) or host == s[1:] for s in self._suffixes)

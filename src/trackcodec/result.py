@@ -1,0 +1,66 @@
+"""`TrackingResult`: what a decoded tracking URL tells."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["TrackingKind", "TrackingResult"]
+
+M = TypeVar("M")
+
+TrackingKind = Literal["open", "click"]
+
+
+class TrackingResult(BaseModel, Generic[M]):
+    """The outcome of decoding an open or click tracking URL.
+
+    Attributes:
+        kind: ``"open"`` or ``"click"``.
+        tracked_url: The link's real target (click tracking), checked against
+            the redirect policy.
+        metadata: The token's metadata merged over the default metadata: a
+            dict, or the tracker's metadata model.
+        webhook_url: The webhook to notify, if any.
+        request_data: What the caller attached about the request (user agent, IP...).
+        timestamp: When the URL was decoded (Unix seconds, UTC).
+        issued_at: When the token was minted, if it carries the time.
+        serializer: Serializer of the token (``"json"`` for legacy tokens).
+        cipher: Cipher of the token (``"fernet"`` or ``"plain"`` for legacy tokens).
+        key_id: Key id of the token (``None`` for legacy tokens).
+        authenticated: Whether the token's integrity was verified.
+        legacy: Whether the token was minted by pytracking.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    kind: TrackingKind
+    tracked_url: str | None = None
+    metadata: M
+    webhook_url: str | None = None
+    request_data: Any = None
+    timestamp: int
+    issued_at: int | None = None
+    serializer: str | None = None
+    cipher: str | None = None
+    key_id: int | None = None
+    authenticated: bool = True
+    legacy: bool = False
+
+    @property
+    def is_open_tracking(self) -> bool:
+        """Whether this is an open (pixel) event."""
+        return self.kind == "open"
+
+    @property
+    def is_click_tracking(self) -> bool:
+        """Whether this is a click event."""
+        return self.kind == "click"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Return a dict that ``json.dumps`` accepts (models and dates converted)."""
+        data = self.model_dump(mode="json")
+        data["is_open_tracking"] = self.is_open_tracking
+        data["is_click_tracking"] = self.is_click_tracking
+        return data
