@@ -53,8 +53,6 @@ _FLAG_RESERVED = 0x08
 _COMPRESSOR_MASK = 0x03
 _HEADER_SIZE = 3
 _TIMESTAMP_SIZE = 4
-# Below this many bytes deflate cannot pay for itself, so it is not even tried.
-_MIN_COMPRESSIBLE = 24
 
 _B64_TOKEN = re.compile(rb"[A-Za-z0-9_-]+")
 _B64_ENCODE = bytes.maketrans(b"+/", b"-_")
@@ -267,6 +265,7 @@ class Codec:
         self._key_id = key_id
         self._ids = (serializer.id << 4) | sealer.id
         self._compress = self.compressor.compress if self.compressor.id else None
+        self._min_compress = self.compressor.min_size
         self._header = bytes((_VERSION_BITS, self._ids, key_id))
         self._header_compressed = bytes((_VERSION_BITS | self.compressor.id, self._ids, key_id))
         self._ciphers: dict[int, Cipher] = {(sealer.id << 8) | key_id: sealer}
@@ -352,7 +351,7 @@ class Codec:
         """
         data = self._dumps(payload)
         header = self._header
-        if self._compress is not None and len(data) >= _MIN_COMPRESSIBLE:
+        if self._compress is not None and len(data) >= self._min_compress:
             packed = self._compress(data)
             if len(packed) < len(data):
                 data = packed
@@ -406,32 +405,44 @@ class Codec:
         if len(token) > limits.max_token_length:
             raise LimitExceeded(f"token is longer than {limits.max_token_length} characters")
         raw = b64decode(token)
-        head = _parse_header(raw)
-        header = raw[: head.header_size]
-        cipher = self._opener(head.cipher_id, head.key_id)
+        if len(raw) < _HEADER_SIZE:
+            raise MalformedToken("token is shorter than its header")
+        first, ids, key_id = raw[0], raw[1], raw[2]
+        if first & 0xF8 != _VERSION_BITS:  # version 1, reserved flag clear
+            _parse_header(raw)  # raises the precise error
+            raise MalformedToken("bad token header")
+        size = _HEADER_SIZE
+        issued_at = None
+        if first & _FLAG_TIMESTAMP:
+            size += _TIMESTAMP_SIZE
+            if len(raw) < size:
+                raise MalformedToken("token is shorter than its header")
+            issued_at = int.from_bytes(raw[_HEADER_SIZE:size], "big")
+        cipher = self._opener(ids & 0x0F, key_id)
         try:
-            data = cipher.open(raw[head.header_size :], header=header)
+            data = cipher.open(raw[size:], header=raw[:size])
         except InvalidToken:
             raise
         except Exception as exc:
             raise BadSignature("token failed authentication") from exc
 
         if max_age is not None:
-            if head.issued_at is None:
+            if issued_at is None:
                 raise TokenExpired("token carries no issue time, so its age is unknown")
             current = time.time() if now is None else now
-            if current - head.issued_at > max_age:
-                raise TokenExpired("token has expired", issued_at=head.issued_at)
+            if current - issued_at > max_age:
+                raise TokenExpired("token has expired", issued_at=issued_at)
 
         compressor_name = "none"
-        if head.compressor_id:
-            compressor = self._decompressor(head.compressor_id)
+        compressor_id = first & _COMPRESSOR_MASK
+        if compressor_id:
+            compressor = self._decompressor(compressor_id)
             compressor_name = compressor.name
             data = compressor.decompress(data, max_size=limits.max_payload_size)
         elif len(data) > limits.max_payload_size:
             raise LimitExceeded(f"payload is larger than {limits.max_payload_size} bytes")
 
-        serializer = self._deserializer(head.serializer_id)
+        serializer = self._deserializer(ids >> 4)
         try:
             payload = serializer.loads(data)
         except InvalidToken:
@@ -445,8 +456,8 @@ class Codec:
             serializer.name,
             compressor_name,
             cipher.name,
-            head.key_id,
-            head.issued_at,
+            key_id,
+            issued_at,
             cipher.authenticated,
             cipher.encrypted,
         )

@@ -40,6 +40,7 @@ class NoCompressor:
 
     id = 0
     name = "none"
+    min_size = 0
 
     def compress(self, data: bytes, /) -> bytes:
         """Return ``data`` unchanged."""
@@ -77,6 +78,9 @@ class DeflateCompressor:
 
     id = 1
     name = "deflate"
+    # Without a dictionary, deflate needs repeats to gain anything; under 64
+    # bytes there are almost never enough to pay for its block overhead.
+    min_size = 64
 
     def __init__(self, level: int = 9) -> None:
         if not 1 <= level <= 9:
@@ -173,6 +177,7 @@ class DeflateDictCompressor:
 
     id = 2
     name = "deflate-dict"
+    min_size = 8
 
     def __init__(self, dictionary_id: int = DEFAULT_DICTIONARY_ID, level: int = 9) -> None:
         if dictionary_id not in _DICTIONARIES:

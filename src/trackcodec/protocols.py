@@ -46,10 +46,13 @@ class Compressor(Protocol):
         id: 1-3, written in the token header (low two bits of byte 0); 0 means
             "not compressed".
         name: Registry name.
+        min_size: Inputs shorter than this are sent uncompressed without
+            trying (compressing costs microseconds, and short inputs rarely shrink).
     """
 
     id: int
     name: str
+    min_size: int
 
     def compress(self, data: bytes, /) -> bytes:
         """Compress ``data``."""

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ValidationError, create_model
 
 from trackcodec import legacy, registry
+from trackcodec.ciphers.fernet import decode_fernet_text
 from trackcodec.codec import Codec, Limits
 from trackcodec.config import TrackingConfig
 from trackcodec.errors import (
@@ -288,7 +289,8 @@ class Tracker(Generic[M]):
             if not query:
                 return url_or_path.strip("/")
             values = parse_qs(query, max_num_fields=64).get(param)
-            return values[0] if values else ""
+            # append_slash puts "/" after the token, in the query too.
+            return values[0].rstrip("/") if values else ""
         rest = url_or_path
         for prefix in prefixes:
             if rest.startswith(prefix):
@@ -335,9 +337,13 @@ class Tracker(Generic[M]):
 
         Same arguments and errors as `parse_click`.
         """
-        if any(url_or_path.startswith(p) for p in self._click_prefixes):
+        # The longest base wins: a click base of "https://t.example.com/" must not
+        # swallow the open URLs under "https://t.example.com/o/".
+        click = max((len(p) for p in self._click_prefixes if url_or_path.startswith(p)), default=0)
+        opened = max((len(p) for p in self._open_prefixes if url_or_path.startswith(p)), default=0)
+        if click > opened:
             return self.parse_click(url_or_path, request_data, now=now)
-        if any(url_or_path.startswith(p) for p in self._open_prefixes):
+        if opened > click:
             return self.parse_open(url_or_path, request_data, now=now)
         token = self._token(url_or_path, ())
         return self._result(None, token, request_data, now)
@@ -357,6 +363,10 @@ class Tracker(Generic[M]):
         return cast(str, target)
 
     def _decode(self, token: str, now: float | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Decode a token of this library or, if accepted, of pytracking.
+
+        Returns the payload, and what the result says about the token.
+        """
         if len(token) > self.config.max_token_length:
             raise LimitExceeded(f"token is longer than {self.config.max_token_length} characters")
         mode = self.config.accept_legacy
@@ -364,10 +374,22 @@ class Tracker(Generic[M]):
             if self._ttl is not None:
                 raise TokenExpired("legacy plain tokens carry no issue time; ttl refuses them")
             data = legacy.decode_plain(token)
-            return data, {"serializer": "json", "cipher": "plain", "authenticated": False}
+            return data, {
+                "serializer": "json",
+                "cipher": "plain",
+                "authenticated": False,
+                "legacy": True,
+            }
         if mode == "fernet" and legacy.is_legacy_fernet(token):
             data = legacy.loads_fernet(token, self._fernet_keys, ttl=self._ttl, now=now)
-            return data, {"serializer": "json", "cipher": "fernet", "authenticated": True}
+            return data, {
+                "serializer": "json",
+                "cipher": "fernet",
+                "authenticated": True,
+                "legacy": True,
+                # Bytes 1-8 of a Fernet token: its (now authenticated) issue time.
+                "issued_at": int.from_bytes(decode_fernet_text(token)[1:9], "big"),
+            }
         info = self.codec.decode_token(token, max_age=self._ttl, now=now)
         return info.payload, {
             "serializer": info.serializer,
@@ -375,21 +397,19 @@ class Tracker(Generic[M]):
             "key_id": info.key_id,
             "issued_at": info.issued_at,
             "authenticated": info.authenticated,
-            "legacy": False,
         }
 
     def _result(
         self, kind: TrackingKind | None, token: str, request_data: Any, now: float | None
     ) -> TrackingResult[M]:
         data, about = self._decode(token, now)
-        about.setdefault("legacy", True)
         url = data.get("url")
         token_meta = data.get("metadata")
         token_webhook = data.get("webhook")
         if (
-            not (url is None or isinstance(url, str))
-            or not (token_meta is None or isinstance(token_meta, dict))
-            or not (token_webhook is None or isinstance(token_webhook, str))
+            not (url is None or type(url) is str)
+            or not (token_meta is None or type(token_meta) is dict)
+            or not (token_webhook is None or type(token_webhook) is str)
         ):
             raise PayloadError("token payload does not have the tracking layout")
         if kind is None:
@@ -414,7 +434,7 @@ class Tracker(Generic[M]):
         if token_webhook and about["authenticated"] and token_webhook in self._allowed_webhooks:
             webhook = token_webhook
 
-        result: TrackingResult[M] = self._result_type.model_construct(
+        result: TrackingResult[M] = self._result_type(
             kind=kind,
             tracked_url=url,
             metadata=metadata,
