@@ -434,13 +434,20 @@ class Tracker(Generic[M]):
         if token_webhook and about["authenticated"] and token_webhook in self._allowed_webhooks:
             webhook = token_webhook
 
-        result: TrackingResult[M] = self._result_type(
-            kind=kind,
-            tracked_url=url,
-            metadata=metadata,
-            webhook_url=webhook,
-            request_data=request_data,
-            timestamp=int(time.time() if now is None else now),
-            **about,
-        )
+        values = {
+            "kind": kind,
+            "tracked_url": url,
+            "metadata": metadata,
+            "webhook_url": webhook,
+            "request_data": request_data,
+            "timestamp": int(time.time() if now is None else now),
+            "issued_at": None,
+            "serializer": None,
+            "cipher": None,
+            "key_id": None,
+            "authenticated": True,
+            "legacy": False,
+        }
+        values.update(about)
+        result: TrackingResult[M] = self._result_type._from_trusted(values)
         return result
