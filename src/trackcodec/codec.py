@@ -58,6 +58,14 @@ _B64_TOKEN = re.compile(rb"[A-Za-z0-9_-]+")
 _B64_ENCODE = bytes.maketrans(b"+/", b"-_")
 _B64_DECODE = bytes.maketrans(b"-_", b"+/")
 _PADDING = (b"", b"", b"==", b"=")
+# Characters whose unused low bits are zero, as the last character of a token
+# of length 2 or 3 (mod 4) must be: one encoding per token, no malleable twins.
+_CANONICAL_LAST = (
+    b"",
+    b"",
+    frozenset(b"AQgw"),
+    frozenset(b"AEIMQUYcgkosw048"),
+)
 
 
 def b64encode(data: bytes) -> str:
@@ -73,8 +81,13 @@ def b64decode(text: str) -> bytes:
             base64url alphabet, or has an impossible length.
     """
     data = text.encode("ascii", "replace")
-    if len(data) % 4 == 1 or not _B64_TOKEN.fullmatch(data):
-        raise MalformedToken("token is not unpadded base64url")
+    tail = len(data) % 4
+    if (
+        tail == 1
+        or not _B64_TOKEN.fullmatch(data)
+        or (tail and data[-1] not in _CANONICAL_LAST[tail])
+    ):
+        raise MalformedToken("token is not canonical unpadded base64url")
     return binascii.a2b_base64(data.translate(_B64_DECODE) + _PADDING[len(data) % 4])
 
 
@@ -105,6 +118,16 @@ class TokenHeader(NamedTuple):
 
     Only for display (the ``trackcodec decode --explain`` command): nothing in
     it is authenticated until the token decodes.
+
+    Attributes:
+        version: Token format version (1).
+        serializer_id: Serializer id (high nibble of byte 1).
+        compressor_id: Compressor id actually used, 0 if not compressed.
+        cipher_id: Cipher id (low nibble of byte 1).
+        key_id: Key id (byte 2).
+        issued_at: Issue time, Unix seconds, when the token carries one.
+        header_size: Header bytes: 3, or 7 with an issue time.
+        body_size: Bytes after the header (the sealed payload).
     """
 
     version: int
@@ -187,6 +210,16 @@ def _check_depth(container: dict[str, Any] | list[Any], budget: int) -> None:
             if budget <= 1:
                 raise LimitExceeded("payload nests deeper than the limit")
             _check_depth(child, budget - 1)
+
+
+def _too_deep(obj: Mapping[str, Any] | list[Any] | tuple[Any, ...], budget: int) -> bool:
+    """Encode-side twin of `_check_depth`, for any mapping or sequence a serializer takes."""
+    for child in obj.values() if isinstance(obj, Mapping) else obj:
+        if isinstance(child, (Mapping, list, tuple)) and (
+            budget <= 1 or _too_deep(child, budget - 1)
+        ):
+            return True
+    return False
 
 
 class Codec:
@@ -349,15 +382,20 @@ class Codec:
             TypeError: The payload holds a value the serializer cannot carry.
             ValueError: The payload or token would exceed this codec's limits.
         """
+        if type(payload) is not dict and not isinstance(payload, Mapping):
+            raise TypeError(f"a payload is a mapping, not {type(payload).__name__}")
         data = self._dumps(payload)
+        limits = self.limits
+        if len(data) > limits.max_payload_size:
+            raise ValueError(f"payload is larger than {limits.max_payload_size} bytes")
+        if len(data) > limits.max_depth and _too_deep(payload, limits.max_depth):
+            raise ValueError(f"payload nests deeper than max_depth={limits.max_depth}")
         header = self._header
         if self._compress is not None and len(data) >= self._min_compress:
             packed = self._compress(data)
             if len(packed) < len(data):
                 data = packed
                 header = self._header_compressed
-        elif len(data) > self.limits.max_payload_size:
-            raise ValueError(f"payload is larger than {self.limits.max_payload_size} bytes")
         if self.timestamp:
             stamp = int(time.time() if now is None else now)
             if not 0 <= stamp < 2**32:

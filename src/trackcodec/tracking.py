@@ -99,7 +99,7 @@ class Tracker(Generic[M]):
         ConfigurationError: Invalid settings.
         MissingDependencyError: A chosen backend's extra is not installed.
 
-    Example:
+    Examples:
         >>> tracker = Tracker(base_click_tracking_url="https://t.example.com/c/",
         ...                   keys=KeyRing.generate())
         >>> url = tracker.click_url("https://shop.example.com/", {"customer_id": 7})
