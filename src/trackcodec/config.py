@@ -35,6 +35,10 @@ LegacyMode = Literal["none", "fernet", "plain"]
 def _error_from(exc: ValidationError) -> ConfigurationError:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or None
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ConfigurationError) and cause.field:
+        # Model validators have no location; the error they raise names the field.
+        field = cause.field
     where = f"{field}: " if field else ""
     message = first["msg"].removeprefix("Value error, ")
     return ConfigurationError(f"invalid setting {where}{message}", field=field)

@@ -33,12 +33,14 @@ __all__ = [
 ]
 
 PLAIN_PREFIX = "eyJ"  # base64 of '{"'
+EMPTY_PLAIN = "e30"  # base64 of "{}", without padding
 FERNET_PREFIX = "gAAAAA"  # base64 of the 0x80 version byte and a timestamp's high bytes
 
 
 def is_legacy_plain(token: str) -> bool:
     """Whether ``token`` looks like a pytracking plain token."""
-    return token.startswith(PLAIN_PREFIX)
+    # "e30=" is "{}": pytracking's open URL without metadata, webhook or defaults.
+    return token.startswith(PLAIN_PREFIX) or token.rstrip("=") == EMPTY_PLAIN
 
 
 def is_legacy_fernet(token: str) -> bool:

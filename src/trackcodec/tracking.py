@@ -165,8 +165,17 @@ class Tracker(Generic[M]):
             else None
         )
         self._webhook_in_token = config.webhook_url if config.include_webhook_url else None
-        self._allowed_webhooks = frozenset(
-            (*config.allowed_webhook_urls, *((config.webhook_url,) if config.webhook_url else ()))
+        # As in pytracking, a token's webhook counts only with include_webhook_url;
+        # unlike pytracking, only from an authenticated token, and only if allowed.
+        self._allowed_webhooks = (
+            frozenset(
+                (
+                    *config.allowed_webhook_urls,
+                    *((config.webhook_url,) if config.webhook_url else ()),
+                )
+            )
+            if config.include_webhook_url
+            else frozenset()
         )
         self._fernet_keys = tuple(legacy.parse_fernet_key(k) for k in config.legacy_fernet_keys)
         self._ttl = config.ttl
@@ -233,11 +242,19 @@ class Tracker(Generic[M]):
             data["webhook"] = self._webhook_in_token
         return data
 
-    def open_url(self, metadata: Mapping[str, Any] | M | None = None, **overrides: Any) -> str:
+    def open_url(
+        self,
+        metadata: Mapping[str, Any] | M | None = None,
+        *,
+        now: float | None = None,
+        **overrides: Any,
+    ) -> str:
         """Return the open-tracking (pixel) URL carrying ``metadata``.
 
         Args:
             metadata: A mapping, or an instance of the metadata model.
+            now: Issue time written in the token when timestamps are on
+                (Unix seconds); the clock when omitted.
             **overrides: `TrackingConfig` fields to change for this call only.
 
         Raises:
@@ -245,21 +262,29 @@ class Tracker(Generic[M]):
             TypeError: The metadata holds values the serializer cannot carry.
         """
         if overrides:
-            return self.with_overrides(**overrides).open_url(metadata)
+            return self.with_overrides(**overrides).open_url(metadata, now=now)
         if self._open_base is None:
             raise ConfigurationError(
                 "base_open_tracking_url is not configured", field="base_open_tracking_url"
             )
-        return self._open_base + self.codec.encode(self._payload(None, metadata)) + self._suffix
+        token = self.codec.encode(self._payload(None, metadata), now=now)
+        return self._open_base + token + self._suffix
 
     def click_url(
-        self, url: str, metadata: Mapping[str, Any] | M | None = None, **overrides: Any
+        self,
+        url: str,
+        metadata: Mapping[str, Any] | M | None = None,
+        *,
+        now: float | None = None,
+        **overrides: Any,
     ) -> str:
         """Return the click-tracking URL that redirects to ``url``.
 
         Args:
             url: The link's real target; it must pass the redirect policy.
             metadata: A mapping, or an instance of the metadata model.
+            now: Issue time written in the token when timestamps are on
+                (Unix seconds); the clock when omitted.
             **overrides: `TrackingConfig` fields to change for this call only.
 
         Raises:
@@ -269,7 +294,7 @@ class Tracker(Generic[M]):
                 link is sent).
         """
         if overrides:
-            return self.with_overrides(**overrides).click_url(url, metadata)
+            return self.with_overrides(**overrides).click_url(url, metadata, now=now)
         if self._click_base is None:
             raise ConfigurationError(
                 "base_click_tracking_url is not configured", field="base_click_tracking_url"
@@ -278,7 +303,8 @@ class Tracker(Generic[M]):
             self._policy.check(url)
         except RedirectNotAllowed as exc:
             raise ValueError(f"cannot track {url!r}: {exc}") from exc
-        return self._click_base + self.codec.encode(self._payload(url, metadata)) + self._suffix
+        token = self.codec.encode(self._payload(url, metadata), now=now)
+        return self._click_base + token + self._suffix
 
     # -- parsing URLs -----------------------------------------------------------------
 

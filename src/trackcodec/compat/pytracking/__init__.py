@@ -139,7 +139,9 @@ class Configuration:
         """Return a copy with the attributes named in ``kwargs`` replaced (others ignored)."""
         new_configuration = deepcopy(self)
         for key, value in kwargs.items():
-            if hasattr(new_configuration, key):
+            # pytracking recomputed encryption_key from encryption_bytestring_key
+            # after merging, so a value passed for it never took effect.
+            if key != "encryption_key" and hasattr(new_configuration, key):
                 setattr(new_configuration, key, value)
         return new_configuration
 
