@@ -10,9 +10,12 @@ from __future__ import annotations
 import doctest
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from trackcodec import compressors, registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^([ \t]*)```(\w+)[^\n]*\n(.*?)^\1```", re.M | re.S)
@@ -26,6 +29,20 @@ PAGES = sorted(
         for _, lang, _ in FENCE.findall(page.read_text(encoding="utf-8"))
     )
 )
+
+
+@pytest.fixture(autouse=True)
+def _restore_registries() -> Iterator[None]:
+    """Pages register example backends and dictionaries; other tests must not see them."""
+    tables = [registry._serializers, registry._compressors, registry._ciphers]
+    saved = [dict(table) for table in tables]
+    dictionaries = dict(compressors._DICTIONARIES)
+    yield
+    for table, before in zip(tables, saved, strict=True):
+        table.clear()
+        table.update(before)
+    compressors._DICTIONARIES.clear()
+    compressors._DICTIONARIES.update(dictionaries)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))

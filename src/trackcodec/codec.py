@@ -388,7 +388,7 @@ class Codec:
         limits = self.limits
         if len(data) > limits.max_payload_size:
             raise ValueError(f"payload is larger than {limits.max_payload_size} bytes")
-        if len(data) > limits.max_depth and _too_deep(payload, limits.max_depth):
+        if len(data) >= limits.max_depth and _too_deep(payload, limits.max_depth):
             raise ValueError(f"payload nests deeper than max_depth={limits.max_depth}")
         header = self._header
         if self._compress is not None and len(data) >= self._min_compress:
@@ -487,7 +487,9 @@ class Codec:
             raise
         except Exception as exc:  # ValueError, RecursionError, msgpack's own errors...
             raise PayloadError(f"payload does not deserialize: {exc}") from exc
-        if len(data) > limits.max_depth:  # each level costs at least one byte
+        # Each level below the top costs at least one byte (the schema
+        # serializer's top level costs none), so short payloads cannot be too deep.
+        if len(data) >= limits.max_depth:
             _check_depth(payload, limits.max_depth)
         return TokenInfo(
             payload,

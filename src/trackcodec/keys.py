@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -26,6 +27,7 @@ __all__ = ["KeyRing", "derive_subkey", "hkdf_sha256"]
 _TEXT_PREFIX = "tck1:"
 SECRET_SIZE = 32
 _MIN_SECRET_SIZE = 16
+_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 
 def hkdf_sha256(secret: bytes, *, info: bytes, length: int, salt: bytes = b"") -> bytes:
@@ -67,6 +69,10 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    # urlsafe_b64decode skips characters outside the alphabet, which would turn
+    # a typo (say ";" for ",") into a different secret instead of an error.
+    if not _B64URL.fullmatch(text):
+        raise ValueError("a secret is unpadded base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
