@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytracking
+from cryptography.fernet import Fernet
+
 from _common import (
     CLICK_BASE,
     METHOD,
@@ -23,8 +25,6 @@ from _common import (
     interleaved_medians,
     reference_payloads,
 )
-from cryptography.fernet import Fernet
-
 from trackcodec import KeyRing, Tracker
 
 TARGET = 0.2

@@ -6,9 +6,9 @@ Run: python benchmarks/token_length.py
 from __future__ import annotations
 
 import pytracking
-from _common import CLICK_BASE, NAMES, OPEN_BASE, ReferencePayload, reference_payloads
 from cryptography.fernet import Fernet
 
+from _common import CLICK_BASE, NAMES, OPEN_BASE, ReferencePayload, reference_payloads
 from trackcodec import Codec, KeyRing
 
 TARGETS = {

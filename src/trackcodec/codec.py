@@ -212,10 +212,17 @@ def _check_depth(container: dict[str, Any] | list[Any], budget: int) -> None:
             _check_depth(child, budget - 1)
 
 
-def _too_deep(obj: Mapping[str, Any] | list[Any] | tuple[Any, ...], budget: int) -> bool:
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _too_deep(obj: Any, budget: int) -> bool:
     """Encode-side twin of `_check_depth`, for any mapping or sequence a serializer takes."""
-    for child in obj.values() if isinstance(obj, Mapping) else obj:
-        if isinstance(child, (Mapping, list, tuple)) and (
+    mapping = type(obj) is dict or isinstance(obj, Mapping)
+    for child in obj.values() if mapping else obj:
+        kind = type(child)
+        if kind in _SCALARS:
+            continue
+        if (kind is dict or kind is list or kind is tuple or isinstance(child, Mapping)) and (
             budget <= 1 or _too_deep(child, budget - 1)
         ):
             return True
