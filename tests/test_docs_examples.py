@@ -1,5 +1,7 @@
-"""The documentation's examples run: every ```python block of a page runs in one
-namespace, and every ```pycon block is a doctest whose printed output must match.
+"""The examples of the documentation and the README run.
+
+Every ```python block of a page runs in one namespace, and every ```pycon
+block is a doctest whose printed output must match.
 
 A page whose examples need an optional package that a test run lacks still runs:
 CI installs every extra.
@@ -23,7 +25,7 @@ FENCE = re.compile(r"^([ \t]*)```(\w+)[^\n]*\n(.*?)^\1```", re.M | re.S)
 EXAMPLE_KEYS = "tck1:1.PaOhPHhF5o5deCwYi6BUtOU3Jt4QzalvheEHmq3NXf0"
 PAGES = sorted(
     page
-    for page in DOCS.rglob("*.md")
+    for page in [*DOCS.rglob("*.md"), DOCS.parent / "README.md"]
     if any(
         lang in {"python", "pycon"}
         for _, lang, _ in FENCE.findall(page.read_text(encoding="utf-8"))
@@ -45,7 +47,7 @@ def _restore_registries() -> Iterator[None]:
     compressors._DICTIONARIES.update(dictionaries)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS.parent)))
 def test_page_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TRACKCODEC_KEYS", EXAMPLE_KEYS)
     monkeypatch.chdir(tmp_path)
