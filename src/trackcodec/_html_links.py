@@ -1,0 +1,269 @@
+"""Which links are tracked, and the per-call cache that gives each one its URL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from trackcodec._html_tokenizer import (
+    ATTRIBUTE_RE,
+    QUOTES,
+    Attribute,
+    parse_attributes,
+    unescape_attribute,
+)
+from trackcodec.errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_UNSUBSCRIBE_PATTERN",
+    "OPT_OUT_ATTRIBUTES",
+    "LinkTracker",
+    "escape_attribute",
+]
+
+DEFAULT_UNSUBSCRIBE_PATTERN = r"unsub|\bopt[-_]?out\b"
+"""Links whose lower-cased URL contains a match of this are not tracked, by default."""
+
+OPT_OUT_ATTRIBUTES: Mapping[str, str | None] = MappingProxyType(
+    {
+        "data-notrack": None,
+        "clicktracking": "off",
+        "data-pm-no-track": None,
+        "data-msys-clicktrack": "0",
+        "ses:no-track": None,
+    }
+)
+"""Attributes that keep a link untracked: name to the value that opts out (None: any value).
+
+Values compare case-insensitively, surrounding whitespace ignored. Besides
+trackcodec's own ``data-notrack``, these are the opt-outs of SendGrid
+(``clicktracking=off``), Postmark (``data-pm-no-track``), SparkPost
+(``data-msys-clicktrack="0"``) and Amazon SES (``ses:no-track``), so that
+templates written for those services keep theirs.
+"""
+
+NAME_ATTRIBUTE = "data-track-name"
+
+_HTTP = re.compile(r"[hH][tT][tT][pP][sS]?://[^/?#]")
+# The URL standard trims C0 controls and spaces, and drops tabs and newlines anywhere.
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_WHITESPACE_RUN = re.compile(r"[\t\n\f\r ]+")
+# "=" is allowed (a parse error, but harmless): URLs are full of them.
+_UNQUOTED_UNSAFE = re.compile(r"[\t\n\f\r \"'<>`]")
+
+Edits = list[tuple[int, int, str]]
+
+
+def escape_attribute(value: str, quote: str) -> str:
+    """``value`` escaped for an attribute written with ``quote`` (``"``, ``'`` or ``""``)."""
+    value = value.replace("&", "&amp;")
+    if quote == '"':
+        return value.replace('"', "&quot;")
+    if quote == "'":
+        return value.replace("'", "&#39;")
+    return _UNQUOTED_UNSAFE.sub(lambda m: f"&#{ord(m.group())};", value)
+
+
+def merge_query(url: str, params: Mapping[str, str]) -> str:
+    """``url`` with the ``params`` it does not already have appended to its query."""
+    rest, hash_sign, fragment = url.partition("#")
+    path, _, query = rest.partition("?")
+    present = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+    missing = [(name, value) for name, value in params.items() if name not in present]
+    if not missing:
+        return url
+    joiner = "&" if query and not query.endswith("&") else ""
+    return f"{path}?{query}{joiner}{urlencode(missing)}{hash_sign}{fragment}"
+
+
+class LinkTracker:
+    """Per-call state: decides which URLs are tracked and caches their tracking URLs.
+
+    Identical links (same target, same name) get the same tracking URL from
+    one call to ``click_url``; the link index counts distinct links.
+    """
+
+    def __init__(
+        self,
+        click_url: Callable[[str, Mapping[str, Any]], str],
+        click_base: str | None,
+        metadata: Mapping[str, Any] | None,
+        *,
+        utm: Mapping[str, str] | None,
+        unsubscribe_pattern: str | re.Pattern[str] | None,
+        name_key: str | None,
+        index_key: str | None,
+    ) -> None:
+        self._click_url = click_url
+        self._tracked_prefix = click_base.lower() if click_base else None
+        self._metadata = dict(metadata) if metadata else {}
+        self._utm = dict(utm) if utm else None
+        self._default_unsubscribe = unsubscribe_pattern == DEFAULT_UNSUBSCRIBE_PATTERN
+        if isinstance(unsubscribe_pattern, str):
+            unsubscribe_pattern = re.compile(unsubscribe_pattern)
+        self._unsubscribe = unsubscribe_pattern
+        self._name_key = name_key
+        self._index_key = index_key
+        self._cache: dict[tuple[str, str | None], str | None] = {}
+        self._targets: dict[str, str | None] = {}
+        self._replacements: dict[tuple[str, str, str | None], str | None] = {}
+        self._count = 0
+
+    def target(self, url: str) -> str | None:
+        """The URL to track for an already decoded href or text URL, or None to skip it."""
+        url = url.strip(_C0_AND_SPACE)
+        if "\t" in url or "\n" in url or "\r" in url:
+            url = url.replace("\t", "").replace("\n", "").replace("\r", "")
+        if not _HTTP.match(url):
+            return None
+        # Any opener of a template placeholder, so that a partial one counts too.
+        if ("{" in url and ("{{" in url or "{%" in url)) or ("|" in url and "*|" in url):
+            return None
+        if "%%" in url:
+            return None
+        if self._tracked_prefix is not None and self._already_tracked(url):
+            return None
+        unsubscribe = self._unsubscribe
+        if unsubscribe is not None:
+            lowered = url.lower()
+            # Searching a regex without a literal prefix is slow; the default
+            # one cannot match a URL that contains neither "unsub" nor "opt".
+            maybe = not self._default_unsubscribe or "unsub" in lowered or "opt" in lowered
+            if maybe and unsubscribe.search(lowered):
+                return None
+        return url
+
+    def href_target(self, raw: str) -> str | None:
+        """`target` of a raw ``href`` value, cached: emails repeat their links."""
+        try:
+            return self._targets[raw]
+        except KeyError:
+            found = self._targets[raw] = self.target(unescape_attribute(raw))
+            return found
+
+    def _already_tracked(self, url: str) -> bool:
+        prefix = self._tracked_prefix or ""
+        lowered = url[: len(prefix) + 1].lower()
+        if not lowered.startswith(prefix):
+            return False
+        # "https://t.example.com/c" tracks into "/c/...", not "/campaign".
+        return prefix[-1] in "/=?&" or lowered[len(prefix) :] in ("", "/", "?", "#", "&")
+
+    def tracking_url(self, url: str, name: str | None = None) -> str | None:
+        """The click tracking URL for ``url`` (from `target`), made once per call.
+
+        None when the tracker refuses the URL (outside its redirect policy,
+        or a token over its length limit): the link is then left alone.
+        """
+        key = (url, name)
+        if key in self._cache:
+            return self._cache[key]
+        metadata = dict(self._metadata)
+        if self._index_key is not None:
+            metadata[self._index_key] = self._count
+        if self._name_key is not None and name:
+            metadata[self._name_key] = name
+        target = merge_query(url, self._utm) if self._utm else url
+        try:
+            found: str | None = self._click_url(target, metadata)
+        except ConfigurationError:
+            raise
+        except ValueError:
+            found = None
+        else:
+            self._count += 1
+        self._cache[key] = found
+        return found
+
+    def rewrite_tag(self, text: str, start: int, end: int, edits: Edits, strip: bool) -> None:
+        """Add the edits for one link tag whose attributes span ``text[start:end]``."""
+        lowered = text[start:end].lower()
+        if "data-" not in lowered and "clicktracking" not in lowered and "ses:" not in lowered:
+            # Most links carry none of our attributes: only the first href matters.
+            for m in ATTRIBUTE_RE.finditer(text, start, end):
+                if m.group(1).lower() == "href":
+                    group = m.lastindex or 1
+                    if group > 1:
+                        self.track(text, m.start(group), m.end(group), QUOTES[group], None, edits)
+                    return
+            return
+        href: Attribute | None = None
+        name: str | None = None
+        opted_out = False
+        drop: list[Attribute] = []
+        for attr in parse_attributes(text, start, end):
+            if attr.name == "href":
+                if href is None:
+                    href = attr  # browsers keep the first of duplicate attributes
+                continue
+            if attr.name == NAME_ATTRIBUTE:
+                if name is None:
+                    name = _value(text, attr).strip()
+                drop.append(attr)
+                continue
+            if attr.name in OPT_OUT_ATTRIBUTES:
+                wanted = OPT_OUT_ATTRIBUTES[attr.name]
+                if wanted is None or _value(text, attr).strip().lower() == wanted:
+                    opted_out = True
+                    drop.append(attr)
+        own: Edits = []
+        if href is not None and href.quote is not None and not opted_out:
+            self.track(text, href.value_start, href.value_end, href.quote, name or None, own)
+        if strip and drop:
+            own.extend(_removals(text, drop))
+            own.sort(key=_edit_start)
+        edits.extend(own)
+
+    def track(
+        self, text: str, start: int, end: int, quote: str, name: str | None, edits: Edits
+    ) -> None:
+        """Add the edit for an ``href`` value spanning ``text[start:end]``, if tracked."""
+        key = (text[start:end], quote, name)
+        try:
+            replacement = self._replacements[key]
+        except KeyError:
+            url = self.href_target(key[0])
+            tracked = None if url is None else self.tracking_url(url, name)
+            replacement = None if tracked is None else escape_attribute(tracked, quote)
+            self._replacements[key] = replacement
+        if replacement is not None:
+            edits.append((start, end, replacement))
+
+
+def _edit_start(edit: tuple[int, int, str]) -> int:
+    return edit[0]
+
+
+def _value(text: str, attr: Attribute) -> str:
+    if attr.quote is None:
+        return ""
+    return unescape_attribute(text[attr.value_start : attr.value_end])
+
+
+def _removals(text: str, attrs: list[Attribute]) -> Edits:
+    """The spans to delete for some attributes of one tag, with their whitespace.
+
+    Each attribute goes with the whitespace after it; a span that then reaches
+    the ``>`` of the tag also takes the whitespace before it. Nothing that
+    could join two attributes, or a value and ``/``, is removed.
+    """
+    spans: list[list[int]] = []
+    for attr in sorted(attrs, key=_attribute_start):
+        after = _WHITESPACE_RUN.match(text, attr.end)
+        end = attr.end if after is None else after.end()
+        if spans and spans[-1][1] >= attr.start:
+            spans[-1][1] = end
+        else:
+            spans.append([attr.start, end])
+    for span in spans:
+        if text.startswith(">", span[1]):
+            while span[0] > 0 and text[span[0] - 1] in "\t\n\f\r ":
+                span[0] -= 1
+    return [(start, end, "") for start, end in spans]
+
+
+def _attribute_start(attr: Attribute) -> int:
+    return attr.start

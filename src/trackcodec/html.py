@@ -1,0 +1,399 @@
+"""Rewrite HTML (and plain-text) emails for tracking, changing nothing else.
+
+`rewrite_html` replaces the ``href`` of every trackable ``<a>`` and ``<area>``
+with a click tracking URL and inserts an open tracking pixel. The output is
+the input, byte for byte, except for:
+
+- the tracked ``href`` values, written back HTML-escaped in their original
+  quote style;
+- the opt-out attributes (`OPT_OUT_ATTRIBUTES`) and ``data-track-name``,
+  removed from the links that carry them;
+- the inserted pixel.
+
+Doctype, comments, MSO conditional comments, entities as written, attribute
+order, quoting and case, whitespace, line ends and template placeholders stay
+as they were. Broken HTML never raises: what a browser would see as a link is
+rewritten, the rest is left alone.
+
+The HTML is never parsed into a tree: a small tokenizer that follows the HTML
+standard's rules (`trackcodec._html_tokenizer`) finds the tags; no third-party
+package is needed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+from trackcodec._html_links import (
+    DEFAULT_UNSUBSCRIBE_PATTERN,
+    OPT_OUT_ATTRIBUTES,
+    LinkTracker,
+    escape_attribute,
+)
+from trackcodec._html_tokenizer import (
+    COMMENT,
+    END,
+    EOF,
+    Token,
+    parse_attributes,
+    tokenize,
+    unescape_attribute,
+)
+
+__all__ = [
+    "DEFAULT_PIXEL_MARKER",
+    "DEFAULT_UNSUBSCRIBE_PATTERN",
+    "OPT_OUT_ATTRIBUTES",
+    "PixelPlacement",
+    "TrackerLike",
+    "TrackingURLSettings",
+    "rewrite_html",
+    "rewrite_text",
+]
+
+PixelPlacement = Literal["bottom", "top", "placeholder", "none"]
+"""Where `rewrite_html` puts the open tracking pixel."""
+
+DEFAULT_PIXEL_MARKER = "<!--trackcodec:pixel-->"
+"""The text that ``pixel="placeholder"`` replaces with the pixel."""
+
+_PIXEL = (
+    '<img src="{src}" width="1" height="1" alt="" border="0" '
+    'style="height:1px;width:1px;border:0;margin:0;padding:0;opacity:0" />'
+)
+_PIXEL_PLACEMENTS = ("bottom", "top", "placeholder", "none")
+_LINK_TAGS = frozenset({"a", "area"})
+_META_CHARSET = re.compile(
+    r"""charset[\t\n\f\r ]*=[\t\n\f\r ]*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r ;"']+))""", re.I
+)
+_SNIFF_BYTES = 65536
+_TEXT_URL = re.compile(r"(?<![\w@.+-])[hH][tT][tT][pP][sS]?://[^\s<>\"'`]+")
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+class TrackingURLSettings(Protocol):
+    """The part of a tracking configuration that `rewrite_html` reads."""
+
+    @property
+    def base_click_tracking_url(self) -> str | None:
+        """Links that already start with it are not tracked again."""
+
+    @property
+    def base_open_tracking_url(self) -> str | None:
+        """A pixel whose ``src`` starts with it is not added again."""
+
+
+class TrackerLike(Protocol):
+    """What `rewrite_html` needs from a tracker; `trackcodec.Tracker` is one."""
+
+    @property
+    def config(self) -> TrackingURLSettings:
+        """The tracker's settings (only the base URLs are read)."""
+
+    def click_url(self, url: str, metadata: Mapping[str, Any] | None = None) -> str:
+        """The click tracking URL of ``url`` carrying ``metadata``."""
+
+    def open_url(self, metadata: Mapping[str, Any] | None = None) -> str:
+        """The open tracking (pixel) URL carrying ``metadata``."""
+
+
+def rewrite_html(
+    html: str | bytes,
+    tracker: TrackerLike,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    click_tracking: bool = True,
+    open_tracking: bool = True,
+    pixel: PixelPlacement = "bottom",
+    pixel_marker: str = DEFAULT_PIXEL_MARKER,
+    utm: Mapping[str, str] | None = None,
+    unsubscribe_pattern: str | re.Pattern[str] | None = DEFAULT_UNSUBSCRIBE_PATTERN,
+    link_name_key: str | None = "link_name",
+    link_index_key: str | None = "link_index",
+    strip_attributes: bool = True,
+    vml: bool = False,
+    encoding: str | None = None,
+) -> str:
+    """Track the links of an HTML email and add an open pixel, changing nothing else.
+
+    A link is tracked when it is an ``<a>`` or ``<area>`` whose ``href``
+    (character references decoded, surrounding whitespace trimmed) is an
+    ``http`` or ``https`` URL, unless: it contains a template placeholder
+    (``{{ x }}``, ``{% x %}``, ``*|X|*``, ``%%X%%``); it already starts
+    with the tracker's click base URL; it matches ``unsubscribe_pattern``;
+    the tag carries an opt-out attribute (`OPT_OUT_ATTRIBUTES`); or the
+    tracker refuses it (a target outside its redirect policy). Links to the
+    same URL with the same name share one token, made once per call.
+
+    Args:
+        html: The document or fragment. ``bytes`` are decoded with
+            ``encoding``, else the charset of a byte order mark or of a
+            ``<meta>`` tag, else UTF-8.
+        tracker: Makes the URLs; a `trackcodec.Tracker`.
+        metadata: Put into every click and open token.
+        click_tracking: Rewrite links.
+        open_tracking: Insert the pixel.
+        pixel: ``"bottom"`` (before the last ``</body>``), ``"top"`` (right
+            after ``<body ...>``), ``"placeholder"`` (in place of the first
+            ``pixel_marker``) or ``"none"``. Without the tag or marker it
+            needs, the pixel goes before ``</body>``, else before
+            ``</html>``, else at the end. No pixel is added when one from
+            this tracker's open base URL is already there.
+        pixel_marker: The text ``pixel="placeholder"`` replaces.
+        utm: Query parameters added to each tracked target URL, except those
+            it already has.
+        unsubscribe_pattern: Links whose lower-cased URL contains a match
+            of it are not tracked; None tracks them too.
+        link_name_key: Metadata key for the link's ``data-track-name``; None
+            to leave it out.
+        link_index_key: Metadata key for the link's index: 0 for the first
+            distinct tracked link in document order, 1 for the next... None
+            to leave it out.
+        strip_attributes: Remove the opt-out attributes and
+            ``data-track-name`` from the links.
+        vml: Also track ``href`` attributes of VML elements (``v:roundrect``
+            and the like), ``<a>`` and ``<area>`` inside ``<!--[if ...]>``
+            conditional comments.
+        encoding: The charset of ``bytes`` input.
+
+    Returns:
+        The rewritten document.
+
+    Raises:
+        ValueError: ``bytes`` that do not decode, an unknown charset, or an
+            unknown ``pixel`` placement.
+        TypeError: ``html`` is neither ``str`` nor ``bytes``.
+        ConfigurationError: The tracker has no base URL for what it is asked
+            to make (raised by the tracker).
+    """
+    if pixel not in _PIXEL_PLACEMENTS:
+        raise ValueError(f"pixel must be one of {', '.join(_PIXEL_PLACEMENTS)}, not {pixel!r}")
+    text = _as_text(html, encoding)
+    edits: list[tuple[int, int, str]] = []
+    links = (
+        LinkTracker(
+            tracker.click_url,
+            tracker.config.base_click_tracking_url,
+            metadata,
+            utm=utm,
+            unsubscribe_pattern=unsubscribe_pattern,
+            name_key=link_name_key,
+            index_key=link_index_key,
+        )
+        if click_tracking
+        else None
+    )
+    open_base = (tracker.config.base_open_tracking_url or "") if open_tracking else ""
+    starts = set(_LINK_TAGS if links is not None else ()) | {"body"}
+    if open_base and open_base in text:
+        starts.add("img")  # only then may this tracker's pixel be there already
+    body_start = body_end = html_end = -1
+    cut = len(text)
+    has_pixel = False
+    comments = vml and links is not None
+    tokens = tokenize(
+        text, starts=starts, ends=("body", "html"), comments=comments, plain_links=True
+    )
+    for token in tokens:
+        name = token.name
+        if token.kind == EOF:
+            cut = token.start
+        elif token.kind == END:
+            if token.foreign:
+                continue  # the pixel cannot go there
+            if name == "body":
+                body_end = token.start
+            else:
+                html_end = token.start
+        elif token.kind == COMMENT:
+            if links is not None and text.startswith("[if", token.inner_start):
+                _rewrite_conditional(text, token, links, edits, strip_attributes)
+        elif name in _LINK_TAGS:
+            if links is None:
+                pass
+            elif token.href_start >= 0:  # href first, none of our attributes
+                quote = text[token.href_start - 1]
+                quote = quote if quote in "\"'" else ""
+                links.track(text, token.href_start, token.href_end, quote, None, edits)
+            else:
+                links.rewrite_tag(text, token.inner_start, token.inner_end, edits, strip_attributes)
+        elif name == "body":
+            if body_start < 0:
+                body_start = token.end
+        elif name == "img" and not has_pixel:
+            has_pixel = _is_pixel(text, token, open_base)
+
+    if open_tracking and pixel != "none" and not has_pixel:
+        tag = _PIXEL.format(src=escape_attribute(tracker.open_url(metadata), '"'))
+        # Before what the end of the input cuts off (an unclosed tag would swallow it).
+        at = body_end if body_end >= 0 else html_end if html_end >= 0 else cut
+        if pixel == "top" and body_start >= 0:
+            at = body_start
+        marker_at = text.find(pixel_marker) if pixel == "placeholder" and pixel_marker else -1
+        if marker_at >= 0:
+            edits.append((marker_at, marker_at + len(pixel_marker), tag))
+        else:
+            edits.append((at, at, tag))
+        edits.sort(key=_edit_start)
+    return _apply(text, edits)
+
+
+def rewrite_text(
+    text: str,
+    tracker: TrackerLike,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    utm: Mapping[str, str] | None = None,
+    unsubscribe_pattern: str | re.Pattern[str] | None = DEFAULT_UNSUBSCRIBE_PATTERN,
+    link_index_key: str | None = "link_index",
+) -> str:
+    """Track the ``http(s)`` URLs of a text/plain email body, changing nothing else.
+
+    A URL runs to the next whitespace, quote or angle bracket, without the
+    punctuation that ends a sentence (``.,;:!?``) nor an unbalanced closing
+    bracket. The same links as in `rewrite_html` are skipped.
+
+    Args:
+        text: The text.
+        tracker: Makes the URLs; a `trackcodec.Tracker`.
+        metadata: Put into every click token.
+        utm: Query parameters added to each target URL, except those it has.
+        unsubscribe_pattern: Links whose lower-cased URL contains a match
+            of it are not tracked; None tracks them too.
+        link_index_key: Metadata key for the index of the distinct link;
+            None to leave it out.
+
+    Returns:
+        The text with its URLs replaced by click tracking URLs.
+    """
+    links = LinkTracker(
+        tracker.click_url,
+        tracker.config.base_click_tracking_url,
+        metadata,
+        utm=utm,
+        unsubscribe_pattern=unsubscribe_pattern,
+        name_key=None,
+        index_key=link_index_key,
+    )
+
+    def replace(m: re.Match[str]) -> str:
+        url = _trim_url(m.group())
+        tracked = links.tracking_url(url) if links.target(url) == url else None
+        if tracked is None:
+            return m.group()
+        return tracked + m.group()[len(url) :]
+
+    return _TEXT_URL.sub(replace, text)
+
+
+def _trim_url(url: str) -> str:
+    while url:
+        last = url[-1]
+        if last in _CLOSING:
+            if url.count(_CLOSING[last]) >= url.count(last):
+                break
+        elif last not in ".,;:!?":
+            break
+        url = url[:-1]
+    return url
+
+
+def _edit_start(edit: tuple[int, int, str]) -> int:
+    return edit[0]
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    if not edits:
+        return text
+    parts = []
+    pos = 0
+    for start, end, replacement in edits:
+        if start < pos:
+            if replacement:
+                continue  # overlaps an earlier edit (a marker inside a link): keep the first
+            start = pos  # two removals sharing whitespace
+        parts.append(text[pos:start])
+        parts.append(replacement)
+        pos = max(pos, end)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _rewrite_conditional(
+    text: str,
+    comment: Token,
+    links: LinkTracker,
+    edits: list[tuple[int, int, str]],
+    strip: bool,
+) -> None:
+    """Track links inside ``<!--[if mso]> ... <![endif]-->``, which Outlook renders."""
+    for token in tokenize(text, comment.inner_start, comment.inner_end, ends=()):
+        if token.name in _LINK_TAGS or token.name.startswith("v:"):
+            links.rewrite_tag(text, token.inner_start, token.inner_end, edits, strip)
+
+
+def _is_pixel(text: str, token: Token, open_base: str) -> bool:
+    for attr in parse_attributes(text, token.inner_start, token.inner_end):
+        if attr.name == "src":
+            if attr.quote is None:
+                return False
+            src = unescape_attribute(text[attr.value_start : attr.value_end]).strip()
+            return src.lower().startswith(open_base.lower())
+    return False
+
+
+def _as_text(html: str | bytes, encoding: str | None) -> str:
+    if isinstance(html, str):
+        return html
+    if not isinstance(html, (bytes, bytearray, memoryview)):
+        raise TypeError(f"html must be str or bytes, not {type(html).__name__}")
+    data = bytes(html)
+    label = encoding or _sniff_charset(data)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError as exc:
+        raise ValueError(f"unknown charset {label!r}; pass encoding= a Python codec name") from exc
+    try:
+        return data.decode(name)
+    except UnicodeDecodeError as exc:
+        source = "given" if encoding else "detected"
+        raise ValueError(
+            f"the HTML is not valid {name} (the {source} charset): byte "
+            f"0x{data[exc.start]:02x} at offset {exc.start}; pass encoding= the right charset"
+        ) from exc
+
+
+def _sniff_charset(data: bytes) -> str:
+    """The charset of a byte order mark, else of the first ``<meta>`` that declares one."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"  # not utf-8-sig: the mark stays, so the output re-encodes byte for byte
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16-le" if data[0] == 0xFF else "utf-16-be"
+    head = data[:_SNIFF_BYTES].decode("latin-1")
+    for token in tokenize(head, starts=("meta",), ends=()):
+        found = _meta_charset(head, token)
+        if found:
+            label = found.strip().lower()
+            # A document that can declare itself in ASCII is not UTF-16 (HTML standard).
+            if label.startswith("utf-16"):
+                return "utf-8"
+            return "windows-1252" if label == "x-user-defined" else label
+    return "utf-8"
+
+
+def _meta_charset(text: str, token: Token) -> str | None:
+    values: dict[str, str] = {}
+    for attr in parse_attributes(text, token.inner_start, token.inner_end):
+        if attr.name not in values:
+            raw = "" if attr.quote is None else text[attr.value_start : attr.value_end]
+            values[attr.name] = unescape_attribute(raw)
+    if values.get("charset"):
+        return values["charset"]
+    if values.get("http-equiv", "").strip().lower() == "content-type":
+        m = _META_CHARSET.search(values.get("content", ""))
+        if m:
+            return next(group for group in m.groups() if group is not None)
+    return None
