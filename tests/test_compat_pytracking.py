@@ -563,3 +563,27 @@ def test_tracker_reads_pytracking_urls(
         result.metadata
         == pytracking.get_open_tracking_result(open_url, configuration=pt_config).metadata
     )
+
+
+def test_configuration_exposes_fernet_like_pytracking() -> None:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    config = tc.Configuration(encryption_bytestring_key=key)
+    assert isinstance(config.encryption_key, Fernet)
+    config.cache_encryption_key()
+    assert tc.Configuration().encryption_key is None
+    token = config.encryption_key.encrypt(b'{"metadata": {"a": 1}}').decode()
+    assert tc.get_open_tracking_result(token, configuration=config).metadata == {"a": 1}
+
+
+@pytest.mark.parametrize("fernet", [False, True])
+def test_non_object_metadata_is_an_invalid_token(fernet: bool) -> None:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key() if fernet else None
+    config = tc.Configuration(encryption_bytestring_key=key)
+    data = {"url": "https://x.example/", "metadata": None}
+    token = config.get_url_encoded_data_str(data)
+    with pytest.raises(tc.InvalidLegacyToken):
+        tc.get_click_tracking_result(token, configuration=config)

@@ -58,7 +58,7 @@ def test_keys_as_text(fixed_keys: KeyRing) -> None:
     assert isinstance(config.keys, KeyRing)
     assert config.keys == fixed_keys
     assert TrackingConfig(keys=fixed_keys).keys is fixed_keys
-    assert TrackingConfig(keys="  " + str(fixed_keys) + "\n").keys == fixed_keys
+    assert TrackingConfig(keys="  " + fixed_keys.to_string() + "\n").keys == fixed_keys
 
 
 def test_backends_as_instances(fixed_keys: KeyRing) -> None:
@@ -240,7 +240,7 @@ name = "shop"
 
 [trackcodec]
 base_click_tracking_url = "https://t.example.com/c/"
-keys = "{fixed_keys}"
+keys = "{fixed_keys.to_string()}"
 redirect_hosts = ["shop.example.com", ".example.org"]
 default_metadata = {{ app = "shop", "clé" = "välue" }}
 ttl = 86400
@@ -249,7 +249,7 @@ append_slash = true
 [tool.trackcodec]
 cipher = "hmac"
 serializer = "json"
-keys = "{fixed_keys}"
+keys = "{fixed_keys.to_string()}"
 """,
         encoding="utf-8",
     )

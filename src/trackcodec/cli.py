@@ -275,7 +275,7 @@ def _token_from(text: str, token_param: str | None) -> str:
     if token_param is not None:
         values = parse_qs(parts.query).get(token_param)
         if values:
-            return values[0]
+            return values[0].rstrip("/")  # append_slash puts "/" after the token
     segments = [s for s in parts.path.split("/") if s]
     if not segments:
         raise InputError("no token in that URL")

@@ -215,18 +215,28 @@ def _check_depth(container: dict[str, Any] | list[Any], budget: int) -> None:
 _SCALARS = frozenset({str, int, float, bool, type(None), bytes})
 
 
-def _too_deep(obj: Any, budget: int) -> bool:
-    """Encode-side twin of `_check_depth`, for any mapping or sequence a serializer takes."""
-    mapping = type(obj) is dict or isinstance(obj, Mapping)
-    for child in obj.values() if mapping else obj:
+def _check_payload(obj: Any, budget: int) -> None:
+    """Encode-side twin of `_check_depth`: also refuses keys that are not strings.
+
+    Raises:
+        TypeError: A mapping key is not a ``str`` (it would not survive a round trip).
+        ValueError: Lists and mappings nest more than ``budget`` levels below ``obj``.
+    """
+    if type(obj) is dict or isinstance(obj, Mapping):
+        for key in obj:
+            if type(key) is not str:
+                raise TypeError(f"payload keys must be str, not {type(key).__name__}")
+        children = obj.values()
+    else:
+        children = obj
+    for child in children:
         kind = type(child)
         if kind in _SCALARS:
             continue
-        if (kind is dict or kind is list or kind is tuple or isinstance(child, Mapping)) and (
-            budget <= 1 or _too_deep(child, budget - 1)
-        ):
-            return True
-    return False
+        if kind is dict or kind is list or kind is tuple or isinstance(child, Mapping):
+            if budget <= 1:
+                raise ValueError("payload nests too deep")
+            _check_payload(child, budget - 1)
 
 
 class Codec:
@@ -391,12 +401,14 @@ class Codec:
         """
         if type(payload) is not dict and not isinstance(payload, Mapping):
             raise TypeError(f"a payload is a mapping, not {type(payload).__name__}")
-        data = self._dumps(payload)
         limits = self.limits
+        try:
+            _check_payload(payload, limits.max_depth)
+        except ValueError:
+            raise ValueError(f"payload nests deeper than max_depth={limits.max_depth}") from None
+        data = self._dumps(payload)
         if len(data) > limits.max_payload_size:
             raise ValueError(f"payload is larger than {limits.max_payload_size} bytes")
-        if len(data) >= limits.max_depth and _too_deep(payload, limits.max_depth):
-            raise ValueError(f"payload nests deeper than max_depth={limits.max_depth}")
         header = self._header
         if self._compress is not None and len(data) >= self._min_compress:
             packed = self._compress(data)
@@ -404,7 +416,10 @@ class Codec:
                 data = packed
                 header = self._header_compressed
         if self.timestamp:
-            stamp = int(time.time() if now is None else now)
+            moment = time.time() if now is None else now
+            if not 0 <= moment < 2**32:  # also refuses NaN and infinities
+                raise ValueError("issue time must be between 1970 and 2106")
+            stamp = int(moment)
             if not 0 <= stamp < 2**32:
                 raise ValueError("issue time must be between 1970 and 2106")
             header = bytes((header[0] | _FLAG_TIMESTAMP, *header[1:])) + stamp.to_bytes(4, "big")

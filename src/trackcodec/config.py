@@ -167,6 +167,18 @@ class TrackingConfig(BaseModel):
             )
         if self.token_param is not None and not self.token_param:
             raise ConfigurationError("token_param must not be empty", field="token_param")
+        for name in ("base_open_tracking_url", "base_click_tracking_url"):
+            base = getattr(self, name)
+            if base is None:
+                continue
+            if "#" in base:  # the token would land in the fragment, which is never sent
+                raise ConfigurationError(f"{name} must not have a #fragment", field=name)
+            if "?" in base and self.token_param is None:
+                raise ConfigurationError(
+                    f"{name} has a query string: the token would land inside it; "
+                    "set token_param to put the token in a query parameter",
+                    field=name,
+                )
         return self
 
     def __repr_args__(self) -> Any:

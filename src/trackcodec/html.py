@@ -290,15 +290,20 @@ def rewrite_text(
 
 
 def _trim_url(url: str) -> str:
-    while url:
-        last = url[-1]
+    """Drop trailing punctuation and unbalanced closing brackets, in linear time."""
+    counts = {closer: url.count(closer) for closer in _CLOSING}
+    opened = {closer: url.count(opener) for closer, opener in _CLOSING.items()}
+    end = len(url)
+    while end:
+        last = url[end - 1]
         if last in _CLOSING:
-            if url.count(_CLOSING[last]) >= url.count(last):
+            if opened[last] >= counts[last]:
                 break
+            counts[last] -= 1
         elif last not in ".,;:!?":
             break
-        url = url[:-1]
-    return url
+        end -= 1
+    return url[:end]
 
 
 def _edit_start(edit: tuple[int, int, str]) -> int:

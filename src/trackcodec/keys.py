@@ -151,7 +151,7 @@ class KeyRing:
             key_id, sep, secret = entry.partition(".")
             try:
                 if not sep or not key_id.isdigit():
-                    raise ValueError(entry)
+                    raise ValueError("an entry is KEY-ID.SECRET")  # never echo a secret
                 pairs.append((int(key_id), _b64decode(secret)))
             except (ValueError, binascii.Error) as exc:
                 raise ConfigurationError("malformed key ring entry", field="keys") from exc
@@ -164,8 +164,6 @@ class KeyRing:
         """
         ordered = [self._primary, *(k for k in self._secrets if k != self._primary)]
         return _TEXT_PREFIX + ",".join(f"{k}.{_b64encode(self._secrets[k])}" for k in ordered)
-
-    __str__ = to_string
 
     def __repr__(self) -> str:
         return f"KeyRing(key_ids={self.key_ids!r}, primary={self._primary})"

@@ -18,8 +18,9 @@ class TrackingResult(BaseModel, Generic[M]):
 
     Attributes:
         kind: ``"open"`` or ``"click"``.
-        tracked_url: The link's real target (click tracking), checked against
-            the redirect policy.
+        tracked_url: The link's real target. Click results have passed the
+            redirect policy; open results carry whatever the token holds,
+            unchecked (an open endpoint sends nobody anywhere).
         metadata: The token's metadata merged over the default metadata: a
             dict, or the tracker's metadata model.
         webhook_url: The webhook to notify, if any.
@@ -33,7 +34,7 @@ class TrackingResult(BaseModel, Generic[M]):
         legacy: Whether the token was minted by pytracking.
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, ser_json_bytes="base64")
 
     kind: TrackingKind
     tracked_url: str | None = None

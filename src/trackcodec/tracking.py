@@ -11,12 +11,13 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from trackcodec import legacy, registry
 from trackcodec.ciphers.fernet import decode_fernet_text
-from trackcodec.codec import Codec, Limits
+from trackcodec.codec import Codec, Limits, _check_depth
 from trackcodec.config import TrackingConfig
 from trackcodec.errors import (
     ConfigurationError,
     InvalidToken,
     LimitExceeded,
+    MalformedToken,
     PayloadError,
     RedirectNotAllowed,
     TokenExpired,
@@ -227,7 +228,9 @@ class Tracker(Generic[M]):
         if url is not None:
             data["url"] = url
         if isinstance(metadata, BaseModel):
-            meta: dict[str, Any] = metadata.model_dump(mode="json", exclude_unset=True)
+            meta: dict[str, Any] = metadata.model_dump(
+                mode="json", by_alias=True, exclude_unset=True
+            )
         elif metadata is None:
             meta = {}
         elif isinstance(metadata, Mapping):
@@ -314,7 +317,10 @@ class Tracker(Generic[M]):
             query = url_or_path.partition("?")[2].partition("#")[0]
             if not query:
                 return url_or_path.strip("/")
-            values = parse_qs(query, max_num_fields=64).get(param)
+            try:
+                values = parse_qs(query, max_num_fields=64).get(param)
+            except ValueError as exc:  # more fields than any tracking URL has
+                raise MalformedToken("tracking URL has too many query fields") from exc
             # append_slash puts "/" after the token, in the query too.
             return values[0].rstrip("/") if values else ""
         rest = url_or_path
@@ -400,6 +406,7 @@ class Tracker(Generic[M]):
             if self._ttl is not None:
                 raise TokenExpired("legacy plain tokens carry no issue time; ttl refuses them")
             data = legacy.decode_plain(token)
+            _check_depth(data, self.codec.limits.max_depth)
             return data, {
                 "serializer": "json",
                 "cipher": "plain",
@@ -408,6 +415,7 @@ class Tracker(Generic[M]):
             }
         if mode == "fernet" and legacy.is_legacy_fernet(token):
             data = legacy.loads_fernet(token, self._fernet_keys, ttl=self._ttl, now=now)
+            _check_depth(data, self.codec.limits.max_depth)
             return data, {
                 "serializer": "json",
                 "cipher": "fernet",

@@ -29,14 +29,35 @@ __all__ = ["SchemaSerializer"]
 _MISSING: Any = object()
 
 
-class _Field:
-    __slots__ = ("default", "name", "nested", "required")
+# A field left out in the middle of a record travels as this empty extension
+# value (3 bytes), or as nil when its default is None (1 byte); decoding leaves
+# it out, so that the model applies its own default, factories included.
+_UNSET_EXT = 2
 
-    def __init__(self, name: str, nested: _Plan | None, required: bool, default: Any) -> None:
+
+class _Unset:
+    __slots__ = ()
+
+
+_UNSET = _Unset()
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    if code == _UNSET_EXT and not data:
+        return _UNSET
+    return ext_hook(code, data)
+
+
+class _Field:
+    __slots__ = ("default_is_none", "name", "nested", "required")
+
+    def __init__(
+        self, name: str, nested: _Plan | None, required: bool, default_is_none: bool
+    ) -> None:
         self.name = name
         self.nested = nested
         self.required = required
-        self.default = default
+        self.default_is_none = default_is_none
 
 
 class _Plan:
@@ -53,13 +74,11 @@ class _Plan:
             sub = _nested_model(info.annotation)
             nested = _Plan(sub, (*seen, model)) if sub is not None else None
             required = info.is_required()
-            dflt = None if required else info.get_default(call_default_factory=True)
-            if isinstance(dflt, BaseModel):
-                dflt = dflt.model_dump()
-            self.fields.append(_Field(info.alias or name, nested, required, dflt))
+            default_is_none = not required and info.default_factory is None and info.default is None
+            self.fields.append(_Field(info.alias or name, nested, required, default_is_none))
         self.names = frozenset(f.name for f in self.fields)
 
-    def to_list(self, obj: Mapping[str, Any]) -> list[Any]:
+    def to_list(self, obj: Mapping[str, Any], unset: Any) -> list[Any]:
         unknown = obj.keys() - self.names
         if unknown:
             raise ValueError(
@@ -73,10 +92,10 @@ class _Plan:
             if value is _MISSING:
                 if f.required:
                     raise ValueError(f"{self.model.__name__}.{f.name} is required")
-                values.append(f.default)
+                values.append(None if f.default_is_none else unset)
                 continue
             if f.nested is not None and value is not None:
-                value = f.nested.to_list(_as_mapping(value))
+                value = f.nested.to_list(_as_mapping(value), unset)
             values.append(value)
             last = len(values)
         del values[last:]
@@ -90,6 +109,8 @@ class _Plan:
             )
         out: dict[str, Any] = {}
         for f, value in zip(self.fields, values, strict=False):
+            if value is _UNSET:
+                continue
             if f.nested is not None and value is not None:
                 if not isinstance(value, list):
                     raise ValueError(f"{self.model.__name__}.{f.name}: expected a nested record")
@@ -100,7 +121,7 @@ class _Plan:
 
 def _as_mapping(value: Any) -> Mapping[str, Any]:
     if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True, exclude_unset=True)
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
     if isinstance(value, Mapping):
         return value
     raise TypeError(f"expected a mapping or a pydantic model, got {type(value).__name__}")
@@ -151,6 +172,7 @@ class SchemaSerializer:
         self._plan = _Plan(model)
         self._unpacker = msgpack.Unpacker
         self._packb = msgpack.packb
+        self._unset = msgpack.ExtType(_UNSET_EXT, b"")
 
     def dumps(self, obj: Mapping[str, Any], /) -> bytes:
         """Serialize ``obj`` (a mapping or an instance of the model) positionally.
@@ -161,13 +183,13 @@ class SchemaSerializer:
         packb = self._packb
         return b"".join(
             packb(v, default=default, use_bin_type=True)
-            for v in self._plan.to_list(_as_mapping(obj))
+            for v in self._plan.to_list(_as_mapping(obj), self._unset)
         )
 
     def loads(self, data: bytes, /) -> dict[str, Any]:
         """Parse positional bytes back to a mapping keyed by field name."""
         unpacker = self._unpacker(
-            raw=False, ext_hook=ext_hook, strict_map_key=True, max_buffer_size=max(len(data), 1)
+            raw=False, ext_hook=_ext_hook, strict_map_key=True, max_buffer_size=max(len(data), 1)
         )
         unpacker.feed(data)
         return self._plan.from_values(list(unpacker))

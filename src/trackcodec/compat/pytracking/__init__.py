@@ -146,10 +146,28 @@ class Configuration:
         return new_configuration
 
     @property
-    def encryption_key(self) -> bytes | None:
+    def _fernet_key(self) -> bytes | None:
         """The decoded Fernet key, or ``None`` in plain mode."""
         key = self.encryption_bytestring_key
         return legacy.parse_fernet_key(key) if key else None
+
+    @property
+    def encryption_key(self) -> Any:
+        """A ``cryptography.fernet.Fernet`` of the key, or ``None`` in plain mode.
+
+        The same object pytracking exposed under this name.
+        """
+        key = self.encryption_bytestring_key
+        if not key:
+            return None
+        from cryptography.fernet import Fernet
+
+        return Fernet(key)
+
+    def cache_encryption_key(self) -> None:
+        """Check the Fernet key (pytracking built its Fernet object here; this one needs none)."""
+        if self.encryption_bytestring_key:
+            legacy.parse_fernet_key(self.encryption_bytestring_key)
 
     def get_data_to_embed(
         self, url_to_track: str | None, extra_metadata: dict[str, Any] | None
@@ -171,7 +189,7 @@ class Configuration:
 
     def get_url_encoded_data_str(self, data_to_embed: dict[str, Any]) -> str:
         """Encode the embedded data as pytracking does (Fernet, or plain base64 JSON)."""
-        key = self.encryption_key
+        key = self._fernet_key
         if key is not None:
             return legacy.dumps_fernet(data_to_embed, key, self.encoding)
         return legacy.dumps_plain(data_to_embed, self.encoding)
@@ -211,7 +229,7 @@ class Configuration:
         timestamp = int(time.time())
         # Tokens never contain "/": a trailing one comes from append_slash or a router.
         token = encoded_url_path.removeprefix("/").removesuffix("/")
-        key = self.encryption_key
+        key = self._fernet_key
         try:
             if key is not None:
                 data = legacy.loads_fernet(token, (key,), encoding=self.encoding)
@@ -224,7 +242,12 @@ class Configuration:
         metadata: dict[str, Any] = {}
         if not self.include_default_metadata and self.default_metadata:
             metadata.update(self.default_metadata)
-        metadata.update(data.get("metadata", {}))
+        token_metadata = data.get("metadata", {})
+        if not isinstance(token_metadata, dict):  # pytracking raised TypeError here
+            raise (_fernet_error() if key is not None else InvalidLegacyToken)(
+                "token metadata is not a JSON object"
+            )
+        metadata.update(token_metadata)
         webhook_url = data.get("webhook") if self.include_webhook_url else self.webhook_url
         return TrackingResult(
             is_open_tracking=is_open,
