@@ -170,3 +170,23 @@ def test_decoding_still_raises_only_invalid_token_for_garbage(ring: KeyRing) -> 
     for garbage in ("", "/", "?t=", "E" * 5000, "\x00", "https://t.example.com/c/%%%"):
         with pytest.raises(InvalidToken):
             tracker(ring).parse_click(garbage)
+
+
+@pytest.mark.parametrize("compressor", ["deflate", "deflate-dict"])
+def test_one_codec_serves_many_threads(ring: KeyRing, compressor: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    codec = Codec.from_names(compressor=compressor, keys=ring)
+    payloads = [
+        {"url": f"https://shop.example.com/p/{i}?utm_source=mail", "metadata": {"i": i}}
+        for i in range(200)
+    ]
+    expected = [codec.encode(p) for p in payloads]  # AES-SIV: deterministic
+
+    def work(_: int) -> list[str]:
+        tokens = [codec.encode(p) for p in payloads]
+        assert [codec.decode(t) for t in tokens] == payloads
+        return tokens
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(tokens == expected for tokens in pool.map(work, range(8)))

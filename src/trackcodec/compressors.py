@@ -188,14 +188,17 @@ class DeflateDictCompressor:
             raise ConfigurationError("deflate level must be 1-9", field="level")
         self.dictionary_id = dictionary_id
         self.level = level
-        self._zdict = _DICTIONARIES[dictionary_id]
         self._prefix = bytes([dictionary_id])
+        # Priming a compressor hashes the whole dictionary; copying a primed one
+        # is cheaper. The template is never written to, so copies may be taken
+        # from several threads at once (zlib objects lock themselves).
+        self._primed = zlib.compressobj(
+            level, zlib.DEFLATED, _DICT_WBITS, _MEM_LEVEL, zdict=_DICTIONARIES[dictionary_id]
+        )
 
     def compress(self, data: bytes, /) -> bytes:
         """Compress ``data``; the first output byte is the dictionary id."""
-        deflater = zlib.compressobj(
-            self.level, zlib.DEFLATED, _DICT_WBITS, _MEM_LEVEL, zdict=self._zdict
-        )
+        deflater = self._primed.copy()
         return self._prefix + deflater.compress(data) + deflater.flush()
 
     def decompress(self, data: bytes, /, *, max_size: int) -> bytes:
