@@ -465,20 +465,10 @@ class Codec:
         if len(token) > limits.max_token_length:
             raise LimitExceeded(f"token is longer than {limits.max_token_length} characters")
         raw = b64decode(token)
-        if len(raw) < _HEADER_SIZE:
-            raise MalformedToken("token is shorter than its header")
-        first, ids, key_id = raw[0], raw[1], raw[2]
-        if first & 0xF8 != _VERSION_BITS:  # version 1, reserved flag clear
-            _parse_header(raw)  # raises the precise error
-            raise MalformedToken("bad token header")
-        size = _HEADER_SIZE
-        issued_at = None
-        if first & _FLAG_TIMESTAMP:
-            size += _TIMESTAMP_SIZE
-            if len(raw) < size:
-                raise MalformedToken("token is shorter than its header")
-            issued_at = int.from_bytes(raw[_HEADER_SIZE:size], "big")
-        cipher = self._opener(ids & 0x0F, key_id)
+        head = _parse_header(raw)
+        size = head.header_size
+        issued_at = head.issued_at
+        cipher = self._opener(head.cipher_id, head.key_id)
         try:
             data = cipher.open(raw[size:], header=raw[:size])
         except InvalidToken:
@@ -494,15 +484,14 @@ class Codec:
                 raise TokenExpired("token has expired", issued_at=issued_at)
 
         compressor_name = "none"
-        compressor_id = first & _COMPRESSOR_MASK
-        if compressor_id:
-            compressor = self._decompressor(compressor_id)
+        if head.compressor_id:
+            compressor = self._decompressor(head.compressor_id)
             compressor_name = compressor.name
             data = compressor.decompress(data, max_size=limits.max_payload_size)
         elif len(data) > limits.max_payload_size:
             raise LimitExceeded(f"payload is larger than {limits.max_payload_size} bytes")
 
-        serializer = self._deserializer(ids >> 4)
+        serializer = self._deserializer(head.serializer_id)
         try:
             payload = serializer.loads(data)
         except InvalidToken:
@@ -518,7 +507,7 @@ class Codec:
             serializer.name,
             compressor_name,
             cipher.name,
-            key_id,
+            head.key_id,
             issued_at,
             cipher.authenticated,
             cipher.encrypted,
