@@ -10,7 +10,7 @@ your own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 __all__ = ["Cipher", "CipherFactory", "Compressor", "Serializer"]
@@ -101,5 +101,13 @@ class Cipher(Protocol):
         ...
 
 
-CipherFactory = Callable[[bytes], Cipher]
-"""Builds a `Cipher` from one key ring secret (every built-in cipher class is one)."""
+class CipherFactory(Protocol):
+    """Builds a `Cipher` from one key ring secret; every built-in cipher class is one.
+
+    A codec calls it once per key id it meets, so it may derive subkeys and
+    set up primitives there rather than per token.
+    """
+
+    def __call__(self, secret: bytes, /) -> Cipher:
+        """Return a cipher keyed by ``secret``."""
+        ...
