@@ -9,8 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD_FILES = (
     ROOT.parent / "shared" / "bench" / "reference_payloads.json",
@@ -35,38 +33,6 @@ def reference_payloads() -> dict[str, dict[str, Any]]:
             data = json.loads(path.read_text(encoding="utf-8"))
             return {name: data[name] for name in NAMES}
     raise SystemExit("reference_payloads.json not found")
-
-
-class Utm(BaseModel):
-    """UTM parameters of the fat payload."""
-
-    source: str | None = None
-    medium: str | None = None
-    campaign: str | None = None
-    content: str | None = None
-
-
-class ReferenceMeta(BaseModel):
-    """Metadata model covering the reference payloads, for the schema serializer."""
-
-    customer_id: int
-    campaign: str | None = None
-    list_id: int | None = None
-    message_id: str | None = None
-    variant: str | None = None
-    locale: str | None = None
-    segment: str | None = None
-    link_index: int | None = None
-    sent_at: int | None = None
-    utm: Utm | None = None
-
-
-class ReferencePayload(BaseModel):
-    """Positional layout of a tracking payload: metadata, url, webhook."""
-
-    metadata: ReferenceMeta | None = None
-    url: str | None = None
-    webhook: str | None = None
 
 
 def interleaved_medians(
