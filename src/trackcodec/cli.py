@@ -296,7 +296,7 @@ def _decode_legacy(token: str, config: TrackingConfig) -> tuple[dict[str, Any], 
             data = legacy.decode_plain(token)
         else:
             keys = tuple(legacy.parse_fernet_key(k) for k in config.legacy_fernet_keys)
-            data = legacy.loads_fernet(token, keys, ttl=config.ttl)
+            data, _ = legacy.loads_fernet(token, keys, ttl=config.ttl)
     about = {
         "format": f"pytracking 0.2 ({mode})",
         "serializer": "json",

@@ -112,7 +112,7 @@ def loads_fernet(
     encoding: str = "utf-8",
     ttl: int | None = None,
     now: float | None = None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], int]:
     """Decode a pytracking Fernet token with any of ``keys`` (raw 32-byte Fernet keys).
 
     Args:
@@ -121,6 +121,9 @@ def loads_fernet(
         encoding: Text encoding of the JSON inside.
         ttl: Maximum age in seconds (Fernet tokens carry their issue time).
         now: The current time for ``ttl``; the clock when omitted.
+
+    Returns:
+        The payload, and the token's issue time (Unix seconds), authenticated.
 
     Raises:
         InvalidToken: A subclass: malformed, or no key authenticates it.
@@ -133,5 +136,5 @@ def loads_fernet(
         except (BadSignature, MalformedToken) as exc:
             error = exc
             continue
-        return _json_object(plaintext, encoding)
+        return _json_object(plaintext, encoding), int.from_bytes(raw[1:9], "big")
     raise error

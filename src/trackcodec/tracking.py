@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ValidationError, create_model
 
 from trackcodec import legacy, registry
-from trackcodec.ciphers.fernet import decode_fernet_text
 from trackcodec.codec import Codec, Limits, _check_depth
 from trackcodec.config import TrackingConfig
 from trackcodec.errors import (
@@ -414,15 +413,14 @@ class Tracker(Generic[M]):
                 "legacy": True,
             }
         if mode == "fernet" and legacy.is_legacy_fernet(token):
-            data = legacy.loads_fernet(token, self._fernet_keys, ttl=self._ttl, now=now)
+            data, issued_at = legacy.loads_fernet(token, self._fernet_keys, ttl=self._ttl, now=now)
             _check_depth(data, self.codec.limits.max_depth)
             return data, {
                 "serializer": "json",
                 "cipher": "fernet",
                 "authenticated": True,
                 "legacy": True,
-                # Bytes 1-8 of a Fernet token: its (now authenticated) issue time.
-                "issued_at": int.from_bytes(decode_fernet_text(token)[1:9], "big"),
+                "issued_at": issued_at,
             }
         info = self.codec.decode_token(token, max_age=self._ttl, now=now)
         return info.payload, {

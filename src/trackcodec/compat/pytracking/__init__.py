@@ -232,7 +232,7 @@ class Configuration:
         key = self._fernet_key
         try:
             if key is not None:
-                data = legacy.loads_fernet(token, (key,), encoding=self.encoding)
+                data, _ = legacy.loads_fernet(token, (key,), encoding=self.encoding)
             else:
                 data = legacy.decode_plain(token, encoding=self.encoding)
         except InvalidToken as exc:
