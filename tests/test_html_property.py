@@ -8,7 +8,9 @@ independently, from the reference tokenizer (``html_reference.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 import html_reference
 from html_support import CLICK_BASE, OPEN_BASE, PIXEL, make_tracker
 from test_html_tokenizer import PIECES
+from trackcodec._html_tokenizer import END, START, Token, tokenize
 from trackcodec.html import rewrite_html
 
 TRACKER = make_tracker()
@@ -120,3 +123,67 @@ def test_bytes_and_text_agree(text: str) -> None:
     assert rewrite_html(text.encode("utf-8"), TRACKER, encoding="utf-8") == rewrite_html(
         text, TRACKER
     )
+
+
+class _Tracker:
+    """A deterministic stand-in whose URLs need escaping and show the metadata."""
+
+    class config:  # noqa: N801 - stands for the settings attribute
+        base_click_tracking_url = CLICK_BASE
+        base_open_tracking_url = OPEN_BASE
+
+    def click_url(self, url: str, metadata: Any = None) -> str:
+        return f"{CLICK_BASE}?u={url}&'\"<>&m={sorted((metadata or {}).items())}"
+
+    def open_url(self, metadata: Any = None) -> str:
+        return f"{OPEN_BASE}x"
+
+
+FAST_PATH_PIECES = [
+    '<a data-track-name="n" href="https://n.example/">',
+    "<a href='https://m.example/' data-notrack>",
+    "<a href=https://x.example/ clicktracking=off>",
+    "<area href=\"https://y.example/\" ses:no-track='1'/>",
+    '<!--[if mso]><v:roundrect href="https://v.example/"><![endif]-->',
+    f'<img src="{OPEN_BASE}x">',
+    "<!--trackcodec:pixel-->",
+    "<p class=\"x>y\" id='z'>",
+    '</p class="x>y">',
+    '</p title="',
+    '</b x=">',
+]
+
+
+def full_tokenize(
+    text: str,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    starts: Any = None,
+    ends: Any = None,
+    comments: bool = False,
+    plain_links: bool = False,
+) -> Iterator[Token]:
+    """`tokenize` the slow way: every tag scanned as wanted, no plain links, then filtered."""
+    for token in tokenize(text, start, end, comments=comments):
+        wanted = starts if token.kind == START else ends if token.kind == END else None
+        if wanted is None or token.name in wanted:
+            yield token
+
+
+@given(
+    st.lists(st.sampled_from(PIECES + LINKS + FAST_PATH_PIECES), max_size=30).map("".join),
+    st.booleans(),
+    st.sampled_from(["bottom", "top", "placeholder"]),
+)
+@example('<a href="https://a.example/">x</a><p title="<a href=https://b.example/>">', False, "top")
+@example('</p title="><a href=https://b.example/>"><a href="https://c.example/">', False, "bottom")
+@example("<svg><a href='https://a.example/' data-x></svg><p x='</body>'></body>", True, "top")
+def test_fast_paths_agree_with_the_full_tokenizer(text: str, vml: bool, pixel: Any) -> None:
+    # Skipped tags, quote-free end tags and plain links are shortcuts: the output
+    # must be what tokenizing every tag in full, and parsing every link, gives.
+    tracker = _Tracker()
+    fast = rewrite_html(text, tracker, {"c": 1}, vml=vml, pixel=pixel)
+    with mock.patch("trackcodec.html.tokenize", full_tokenize):
+        slow = rewrite_html(text, tracker, {"c": 1}, vml=vml, pixel=pixel)
+    assert fast == slow

@@ -11,8 +11,6 @@ from urllib.parse import parse_qsl, urlencode
 from trackcodec._html_tokenizer import (
     ATTRIBUTE_RE,
     QUOTES,
-    Attribute,
-    parse_attributes,
     unescape_attribute,
 )
 from trackcodec.errors import ConfigurationError
@@ -109,7 +107,10 @@ class LinkTracker:
         self._index_key = index_key
         self._cache: dict[tuple[str, str | None], str | None] = {}
         self._targets: dict[str, str | None] = {}
+        # The new text of an href value (None: untracked) by (value, quote, name),
+        # and for plain links by the value with the character before it.
         self._replacements: dict[tuple[str, str, str | None], str | None] = {}
+        self._plain: dict[str, str | None] = {}
         self._count = 0
 
     def target(self, url: str) -> str | None:
@@ -138,11 +139,10 @@ class LinkTracker:
 
     def href_target(self, raw: str) -> str | None:
         """`target` of a raw ``href`` value, cached: emails repeat their links."""
-        try:
+        if raw in self._targets:
             return self._targets[raw]
-        except KeyError:
-            found = self._targets[raw] = self.target(unescape_attribute(raw))
-            return found
+        found = self._targets[raw] = self.target(unescape_attribute(raw))
+        return found
 
     def _already_tracked(self, url: str) -> bool:
         prefix = self._tracked_prefix or ""
@@ -190,28 +190,28 @@ class LinkTracker:
                         self.track(text, m.start(group), m.end(group), QUOTES[group], None, edits)
                     return
             return
-        href: Attribute | None = None
+        href: re.Match[str] | None = None
         name: str | None = None
         opted_out = False
-        drop: list[Attribute] = []
-        for attr in parse_attributes(text, start, end):
-            if attr.name == "href":
+        drop: list[re.Match[str]] = []
+        for m in ATTRIBUTE_RE.finditer(text, start, end):
+            attribute = m.group(1).lower()
+            if attribute == "href":
                 if href is None:
-                    href = attr  # browsers keep the first of duplicate attributes
-                continue
-            if attr.name == NAME_ATTRIBUTE:
+                    href = m  # browsers keep the first of duplicate attributes
+            elif attribute == NAME_ATTRIBUTE:
                 if name is None:
-                    name = _value(text, attr).strip()
-                drop.append(attr)
-                continue
-            if attr.name in OPT_OUT_ATTRIBUTES:
-                wanted = OPT_OUT_ATTRIBUTES[attr.name]
-                if wanted is None or _value(text, attr).strip().lower() == wanted:
+                    name = _value(m).strip()
+                drop.append(m)
+            elif attribute in OPT_OUT_ATTRIBUTES:
+                wanted = OPT_OUT_ATTRIBUTES[attribute]
+                if wanted is None or _value(m).strip().lower() == wanted:
                     opted_out = True
-                    drop.append(attr)
+                    drop.append(m)
         own: Edits = []
-        if href is not None and href.quote is not None and not opted_out:
-            self.track(text, href.value_start, href.value_end, href.quote, name or None, own)
+        group = 1 if href is None else href.lastindex or 1  # 1: no value
+        if href is not None and group > 1 and not opted_out:
+            self.track(text, *href.span(group), QUOTES[group], name or None, own)
         if strip and drop:
             own.extend(_removals(text, drop))
             own.sort(key=_edit_start)
@@ -222,48 +222,62 @@ class LinkTracker:
     ) -> None:
         """Add the edit for an ``href`` value spanning ``text[start:end]``, if tracked."""
         key = (text[start:end], quote, name)
-        try:
+        if key in self._replacements:
             replacement = self._replacements[key]
-        except KeyError:
-            url = self.href_target(key[0])
-            tracked = None if url is None else self.tracking_url(url, name)
-            replacement = None if tracked is None else escape_attribute(tracked, quote)
-            self._replacements[key] = replacement
+        else:
+            replacement = self._replacements[key] = self._replacement(key[0], quote, name)
         if replacement is not None:
             edits.append((start, end, replacement))
+
+    def track_plain(self, text: str, start: int, end: int, edits: Edits) -> None:
+        """`track` for the ``href`` value of a plain link (see `tokenize`), without a name.
+
+        The character before the value (its quote, else ``=`` or whitespace)
+        is part of the cache key, so that one lookup serves each link.
+        """
+        key = text[start - 1 : end]
+        if key in self._plain:
+            replacement = self._plain[key]
+        else:
+            quote = key[0] if key[0] in "\"'" else ""
+            replacement = self._plain[key] = self._replacement(key[1:], quote, None)
+        if replacement is not None:
+            edits.append((start, end, replacement))
+
+    def _replacement(self, raw: str, quote: str, name: str | None) -> str | None:
+        """The new text of the raw ``href`` value, or None when it is not tracked."""
+        url = self.href_target(raw)
+        tracked = None if url is None else self.tracking_url(url, name)
+        return None if tracked is None else escape_attribute(tracked, quote)
 
 
 def _edit_start(edit: tuple[int, int, str]) -> int:
     return edit[0]
 
 
-def _value(text: str, attr: Attribute) -> str:
-    if attr.quote is None:
-        return ""
-    return unescape_attribute(text[attr.value_start : attr.value_end])
+def _value(attribute: re.Match[str]) -> str:
+    """The decoded value of an `ATTRIBUTE_RE` match ("" when it has none)."""
+    group = attribute.lastindex or 1
+    return unescape_attribute(attribute.group(group)) if group > 1 else ""
 
 
-def _removals(text: str, attrs: list[Attribute]) -> Edits:
-    """The spans to delete for some attributes of one tag, with their whitespace.
+def _removals(text: str, attributes: list[re.Match[str]]) -> Edits:
+    """The spans to delete for some attributes of one tag (in order), with their whitespace.
 
     Each attribute goes with the whitespace after it; a span that then reaches
     the ``>`` of the tag also takes the whitespace before it. Nothing that
     could join two attributes, or a value and ``/``, is removed.
     """
     spans: list[list[int]] = []
-    for attr in sorted(attrs, key=_attribute_start):
-        after = _WHITESPACE_RUN.match(text, attr.end)
-        end = attr.end if after is None else after.end()
-        if spans and spans[-1][1] >= attr.start:
+    for attribute in attributes:
+        after = _WHITESPACE_RUN.match(text, attribute.end())
+        end = attribute.end() if after is None else after.end()
+        if spans and spans[-1][1] >= attribute.start(1):
             spans[-1][1] = end
         else:
-            spans.append([attr.start, end])
+            spans.append([attribute.start(1), end])
     for span in spans:
         if text.startswith(">", span[1]):
             while span[0] > 0 and text[span[0] - 1] in "\t\n\f\r ":
                 span[0] -= 1
     return [(start, end, "") for start, end in spans]
-
-
-def _attribute_start(attr: Attribute) -> int:
-    return attr.start

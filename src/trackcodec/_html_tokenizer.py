@@ -62,6 +62,7 @@ QUOTES: tuple[str, ...] = ("", "", '"', "'", "")  # by the group that holds the 
 _END_TAG_RE = re.compile(rf"</{_TAG_NAME}({_ATTRIBUTES}){_TAG_TAIL}")
 _COMMENT_END_RE = re.compile(r"-?>|[\s\S]*?--!?>")
 _CDATA_END = "]]>"
+_QUOTE_CHARS = "\"'"
 
 RAWTEXT = frozenset({"style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"})
 _FOREIGN = frozenset({"svg", "math"})
@@ -148,8 +149,8 @@ _PLAIN_ATTRIBUTE = _ATTRIBUTE.replace(
 # A link whose first attribute is href, followed by plain attributes only.
 _PLAIN_LINK = (
     rf"<(?P<l>{_ci('a')}(?:{_ci('rea')})?)(?=[{_WS}/>])[{_WS}/]*{_ci('href')}(?![^{_WS}/=>])"
-    rf"[{_WS}]*=[{_WS}]*(?![{_WS}])(?:\"(?P<hd>[^\"]*)\"|'(?P<hs>[^']*)'"
-    rf"|(?![\"'])(?P<hu>[^{_WS}>]*)(?![^{_WS}>]))(?:{_PLAIN_ATTRIBUTE})*(?P<lt>{_TAG_TAIL})"
+    rf"[{_WS}]*=[{_WS}]*(?![{_WS}])(?P<hv>\"[^\"]*\"|'[^']*'|(?![\"'])[^{_WS}>]*(?![^{_WS}>]))"
+    rf"(?:{_PLAIN_ATTRIBUTE})*(?P<lt>{_TAG_TAIL})"
 )
 
 
@@ -165,20 +166,28 @@ def _scanner(
     ``None`` for ``starts`` or ``ends`` means every tag is wanted (used in
     foreign content and in small regions, where speed does not matter).
     """
-    skip = [r"[^<]+", r"<(?![!/?A-Za-z])", r"</(?![A-Za-z])[^>]*>", r"<\?[^>]*>"]
-    skip.append(r"<!(?!--)[^>]*>" if starts is not None else r"<!(?!--|\[CDATA\[)[^>]*>")
-    if not comments:
-        skip.append(r"<!--(?:-?>|[\s\S]*?--!?>)")
+    # What follows the "<" of a skipped tag. The alternatives differ in their
+    # first character, so their order only matters for speed: the most common
+    # first. The exception, tried first, is an end tag without quotes: such a
+    # tag ends at its first ">", as the full pattern after it would find.
+    tags: list[str] = []
     wanted = []
     for slash, group, names in (("", "s", starts), ("/", "e", ends)):
         if names is None:
             wanted.append(rf"<{slash}(?P<{group}>{_TAG_NAME})")
-        elif names:
+            continue
+        unwanted = ""
+        if names:
             trie = _names(names)
-            skip.append(rf"<{slash}(?!{trie}[{_WS}/>]){_TAG_NAME}{_ATTRIBUTES}{_TAG_TAIL}")
+            unwanted = rf"(?!{trie}[{_WS}/>])"
             wanted.append(rf"<{slash}(?P<{group}>{trie}(?=[{_WS}/>]))")
-        else:
-            skip.append(rf"<{slash}{_TAG_NAME}{_ATTRIBUTES}{_TAG_TAIL}")
+        if slash:
+            tags.insert(0, rf"/{unwanted}[A-Za-z][^\"'>]*>")
+        tags.append(rf"{slash}{unwanted}{_TAG_NAME}{_ATTRIBUTES}{_TAG_TAIL}")
+    if not comments:
+        tags.append(r"!--(?:-?>|[\s\S]*?--!?>)")
+    tags += [r"(?![!/?A-Za-z])", r"/(?![A-Za-z])[^>]*>", r"\?[^>]*>"]
+    tags.append(r"!(?!--)[^>]*>" if starts is not None else r"!(?!--|\[CDATA\[)[^>]*>")
     # (?!) never matches: with no tag wanted, "tagged" must not match what the skip cannot.
     tagged = f"(?:{'|'.join(wanted) or '(?!)'})(?P<a>{_ATTRIBUTES})(?P<t>{_TAG_TAIL})"
     if plain_links:
@@ -186,7 +195,10 @@ def _scanner(
     extra = r"|(?P<c><!--)" if comments else ""
     if starts is None:
         extra += r"|(?P<d><!\[CDATA\[)"
-    return re.compile(f"(?:{'|'.join(skip)})*(?:{tagged}{extra}|(?P<x><)|\\Z)")
+    # Each iteration takes a tag with the text before it; the "<" outside the
+    # group lets the engine skip to the next one when a tag is not skipped.
+    skip = f"(?:[^<]*<(?:{'|'.join(tags)}))*[^<]*"
+    return re.compile(f"{skip}(?:{tagged}{extra}|(?P<x><)|\\Z)")
 
 
 @functools.lru_cache(maxsize=16)
@@ -270,6 +282,26 @@ def tokenize(
         kind = None if m is None else m.lastgroup
         if m is None or kind is None:
             break
+        if kind == "lt":  # a plain link (only wanted ones are scanned for)
+            name_start, name_end = m.span("l")
+            tail, pos = m.span("lt")
+            value_start, value_end = m.span("hv")
+            if text[value_start] in _QUOTE_CHARS:
+                value_start += 1
+                value_end -= 1
+            yield Token(
+                START,
+                text[name_start:name_end].lower(),
+                name_start - 1,
+                pos,
+                name_end,
+                tail,
+                pos - tail > 1 and text[pos - 2] == "/",
+                foreign > 0,
+                value_start,
+                value_end,
+            )
+            continue
         if kind == "x":
             cut = m.start("x")
             break
@@ -295,21 +327,6 @@ def tokenize(
             if close_at < 0:
                 cut = m.start("d")
                 break
-            continue
-        if kind == "lt":  # a plain link (only wanted ones are scanned for)
-            pos = m.end()
-            group = "hd" if m.start("hd") >= 0 else "hs" if m.start("hs") >= 0 else "hu"
-            yield Token(
-                START,
-                m.group("l").lower(),
-                m.start("l") - 1,
-                pos,
-                m.end("l"),
-                m.start("lt"),
-                m.group("lt").endswith("/>"),
-                foreign > 0,
-                *m.span(group),
-            )
             continue
         is_start = m.start("s") >= 0
         name = m.group("s" if is_start else "e").lower()

@@ -198,27 +198,26 @@ def rewrite_html(
         text, starts=starts, ends=("body", "html"), comments=comments, plain_links=True
     )
     for token in tokens:
+        # Most tokens are links with href first and none of our attributes.
+        if token.href_start >= 0 and links is not None:
+            links.track_plain(text, token.href_start, token.href_end, edits)
+            continue
         name = token.name
-        if token.kind == EOF:
+        kind = token.kind
+        if kind == EOF:
             cut = token.start
-        elif token.kind == END:
+        elif kind == END:
             if token.foreign:
                 continue  # the pixel cannot go there
             if name == "body":
                 body_end = token.start
             else:
                 html_end = token.start
-        elif token.kind == COMMENT:
+        elif kind == COMMENT:
             if links is not None and text.startswith("[if", token.inner_start):
                 _rewrite_conditional(text, token, links, edits, strip_attributes)
         elif name in _LINK_TAGS:
-            if links is None:
-                pass
-            elif token.href_start >= 0:  # href first, none of our attributes
-                quote = text[token.href_start - 1]
-                quote = quote if quote in "\"'" else ""
-                links.track(text, token.href_start, token.href_end, quote, None, edits)
-            else:
+            if links is not None:
                 links.rewrite_tag(text, token.inner_start, token.inner_end, edits, strip_attributes)
         elif name == "body":
             if body_start < 0:
@@ -313,17 +312,19 @@ def _edit_start(edit: tuple[int, int, str]) -> int:
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     if not edits:
         return text
-    parts = []
+    parts: list[str] = []
+    append = parts.append
     pos = 0
     for start, end, replacement in edits:
         if start < pos:
             if replacement:
                 continue  # overlaps an earlier edit (a marker inside a link): keep the first
             start = pos  # two removals sharing whitespace
-        parts.append(text[pos:start])
-        parts.append(replacement)
-        pos = max(pos, end)
-    parts.append(text[pos:])
+        append(text[pos:start])
+        append(replacement)
+        if end > pos:
+            pos = end
+    append(text[pos:])
     return "".join(parts)
 
 
