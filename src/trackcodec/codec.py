@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -203,6 +203,30 @@ class TokenInfo(NamedTuple):
     version: int = FORMAT_VERSION
 
 
+class _Route(NamedTuple):
+    """How to open the tokens sharing a 3-byte header: resolved once, then cached."""
+
+    open: Callable[..., bytes]
+    decompress: Callable[..., bytes] | None
+    loads: Callable[[bytes], dict[str, Any]]
+    header_size: int
+    key_id: int
+    serializer: str
+    compressor: str
+    cipher: str
+    authenticated: bool
+    encrypted: bool
+
+
+def _raiser(error: InvalidToken) -> Callable[..., Any]:
+    """A stand-in stage that raises ``error`` when the token gets that far."""
+
+    def stage(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return stage
+
+
 def _check_depth(container: dict[str, Any] | list[Any], budget: int) -> None:
     """Raise `LimitExceeded` if lists and dicts nest more than ``budget`` levels below."""
     for child in container.values() if type(container) is dict else container:
@@ -321,6 +345,7 @@ class Codec:
         self._ciphers: dict[int, Cipher] = {(sealer.id << 8) | key_id: sealer}
         self._compressors: dict[int, Compressor] = {self.compressor.id: self.compressor}
         self._serializers: dict[int, Serializer] = {serializer.id: serializer}
+        self._routes: dict[bytes, _Route] = {}
 
     @classmethod
     def default(cls, keys: KeyRing | str, **options: Any) -> Codec:
@@ -459,18 +484,39 @@ class Codec:
 
         Same arguments and errors as `decode`.
         """
+        payload, route, issued_at = self._open_token(token, max_age, now)
+        return TokenInfo(
+            payload,
+            route.serializer,
+            route.compressor,
+            route.cipher,
+            route.key_id,
+            issued_at,
+            route.authenticated,
+            route.encrypted,
+        )
+
+    def _open_token(
+        self, token: str, max_age: float | None, now: float | None
+    ) -> tuple[dict[str, Any], _Route, int | None]:
+        """Decode ``token``: its payload, the route that opened it, its issue time."""
         limits = self.limits
-        if not isinstance(token, str):
+        if type(token) is not str:
             raise MalformedToken(f"a token is a str, not {type(token).__name__}")
         if len(token) > limits.max_token_length:
             raise LimitExceeded(f"token is longer than {limits.max_token_length} characters")
         raw = b64decode(token)
-        head = _parse_header(raw)
-        size = head.header_size
-        issued_at = head.issued_at
-        cipher = self._opener(head.cipher_id, head.key_id)
+        route = self._routes.get(raw[:_HEADER_SIZE])
+        if route is None:
+            route = self._route(raw)
+        size = route.header_size
+        issued_at = None
+        if size != _HEADER_SIZE:
+            if len(raw) < size:
+                raise MalformedToken("token is shorter than its header")
+            issued_at = int.from_bytes(raw[_HEADER_SIZE:size], "big")
         try:
-            data = cipher.open(raw[size:], header=raw[:size])
+            data = route.open(raw[size:], header=raw[:size])
         except InvalidToken:
             raise
         except Exception as exc:
@@ -483,17 +529,12 @@ class Codec:
             if current - issued_at > max_age:
                 raise TokenExpired("token has expired", issued_at=issued_at)
 
-        compressor_name = "none"
-        if head.compressor_id:
-            compressor = self._decompressor(head.compressor_id)
-            compressor_name = compressor.name
-            data = compressor.decompress(data, max_size=limits.max_payload_size)
+        if route.decompress is not None:
+            data = route.decompress(data, max_size=limits.max_payload_size)
         elif len(data) > limits.max_payload_size:
             raise LimitExceeded(f"payload is larger than {limits.max_payload_size} bytes")
-
-        serializer = self._deserializer(head.serializer_id)
         try:
-            payload = serializer.loads(data)
+            payload = route.loads(data)
         except InvalidToken:
             raise
         except Exception as exc:  # ValueError, RecursionError, msgpack's own errors...
@@ -502,16 +543,51 @@ class Codec:
         # serializer's top level costs none), so short payloads cannot be too deep.
         if len(data) >= limits.max_depth:
             _check_depth(payload, limits.max_depth)
-        return TokenInfo(
-            payload,
-            serializer.name,
+        return payload, route, issued_at
+
+    def _route(self, raw: bytes) -> _Route:
+        """Resolve (and remember) how to open tokens whose header starts like ``raw``."""
+        head = _parse_header(raw)
+        cipher = self._opener(head.cipher_id, head.key_id)
+        # A compressor or serializer this codec lacks is reported only once the
+        # token has authenticated: a forged header must read as a forgery.
+        unsupported: UnsupportedToken | None = None
+        decompress: Callable[..., bytes] | None = None
+        compressor_name = "none"
+        if head.compressor_id:
+            try:
+                compressor = self._decompressor(head.compressor_id)
+            except UnsupportedToken as exc:
+                unsupported = exc
+            else:
+                decompress, compressor_name = compressor.decompress, compressor.name
+        loads: Callable[[bytes], dict[str, Any]]
+        serializer_name = ""
+        try:
+            serializer = self._deserializer(head.serializer_id)
+        except UnsupportedToken as exc:
+            unsupported = unsupported or exc
+        else:
+            loads, serializer_name = serializer.loads, serializer.name
+        if unsupported is not None:
+            decompress = loads = _raiser(unsupported)
+        route = _Route(
+            cipher.open,
+            decompress,
+            loads,
+            head.header_size,
+            head.key_id,
+            serializer_name,
             compressor_name,
             cipher.name,
-            head.key_id,
-            issued_at,
             cipher.authenticated,
             cipher.encrypted,
         )
+        if unsupported is None:
+            # Only headers that resolved are kept: at most one entry per combination
+            # of registered backends and keys in the ring, whatever an attacker sends.
+            self._routes[raw[:_HEADER_SIZE]] = route
+        return route
 
     def _opener(self, cipher_id: int, key_id: int) -> Cipher:
         cipher = self._ciphers.get((cipher_id << 8) | key_id)
