@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trackcodec import (
     ConfigurationError,
@@ -201,3 +203,63 @@ def test_bad_policy_settings(fixed_keys: KeyRing) -> None:
     with pytest.raises(ConfigurationError) as info:
         make_tracker(fixed_keys, redirect_hosts="good.example,other.example")
     assert info.value.field == "redirect_hosts"
+
+
+# The one-match fast path of `RedirectPolicy.check` may only accept what the full
+# check accepts: tried on URL-like text built from the characters that matter.
+_URL_PIECES = st.sampled_from(
+    [
+        "http",
+        "https",
+        "HTTPS",
+        "hTtP",
+        "ftp",
+        "javascript",
+        "http\u017f",
+        ":",
+        "//",
+        "/",
+        "\\",
+        "@",
+        "?",
+        "#",
+        "a.example",
+        "[::1]",
+        ":8080",
+        "\x00",
+        "\t",
+        "\n",
+        "\x7f",
+        "%0a",
+        " ",
+        "é",
+        "K",
+    ]
+)
+
+
+@settings(max_examples=500)
+@given(pieces=st.lists(_URL_PIECES, max_size=12))
+@pytest.mark.parametrize("schemes", [("http", "https"), ("https",), ("http", "https", "ftp")])
+def test_fast_accept_never_accepts_what_the_full_check_refuses(
+    schemes: tuple[str, ...], pieces: list[str]
+) -> None:
+    url = "".join(pieces)
+    policy = RedirectPolicy(schemes, None)
+    if policy._plainly_allowed is not None and policy._plainly_allowed(url):
+        policy._check_fully(url)  # raises if the fast path was wrong
+
+
+def test_fast_accept_takes_plain_targets_and_leaves_the_rest_to_the_full_check() -> None:
+    policy = RedirectPolicy(("http", "https"), None)
+    assert policy._plainly_allowed is not None
+    for url in (
+        "https://shop.example.com/p/42?utm_source=mail",
+        "HTTP://a.example",
+        "https://[::1]:8/",
+    ):
+        assert policy._plainly_allowed(url)
+    for url in ("https://a.example\\@b.example/", "https://", "javascript:x", "https://a/\x00"):
+        assert not policy._plainly_allowed(url)
+    # With a host allow-list every target takes the full check.
+    assert RedirectPolicy(("https",), ("a.example",))._plainly_allowed is None

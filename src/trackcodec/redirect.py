@@ -16,6 +16,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HIERARCHICAL = frozenset({"http", "https", "ftp", "ws", "wss"})
 
 
+def _either_case(scheme: str) -> str:
+    """A pattern matching ``scheme`` in any ASCII case (``https`` -> ``[Hh][Tt]...``)."""
+    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in scheme.lower())
+
+
 class RedirectPolicy:
     """Checks click targets: allowed schemes, optionally allowed hosts.
 
@@ -31,16 +36,33 @@ class RedirectPolicy:
             and all its subdomains. ``None`` allows every host.
     """
 
-    __slots__ = ("_exact", "_schemes", "_suffixes", "hosts")
+    __slots__ = ("_exact", "_plainly_allowed", "_schemes", "_suffixes", "hosts")
 
     def __init__(self, schemes: tuple[str, ...], hosts: tuple[str, ...] | None) -> None:
         self._schemes = frozenset(schemes)
         self.hosts = hosts
         self._exact = frozenset(h for h in hosts or () if not h.startswith("."))
         self._suffixes = tuple(h for h in hosts or () if h.startswith("."))
+        # Targets that plainly pass (an allowed scheme, then "//" and a host, no
+        # control character anywhere) are accepted by one match; everything else
+        # takes the full check below, which also says why a target is refused.
+        self._plainly_allowed = (
+            re.compile(
+                r"(?:{})://[^/?#\\\x00-\x1f\x7f]+(?:[/?#][^\x00-\x1f\x7f]*)?".format(
+                    "|".join(_either_case(s) for s in sorted(self._schemes))
+                )
+            ).fullmatch
+            if hosts is None and self._schemes
+            else None
+        )
 
     def check(self, url: str) -> None:
         """Raise `RedirectNotAllowed` unless ``url`` is an allowed target."""
+        if self._plainly_allowed is not None and self._plainly_allowed(url):
+            return
+        self._check_fully(url)
+
+    def _check_fully(self, url: str) -> None:
         if _CONTROL.search(url):
             raise RedirectNotAllowed("target holds control characters", url=url)
         match = _SCHEME_AND_AUTHORITY.match(url)
