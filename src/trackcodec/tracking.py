@@ -179,6 +179,8 @@ class Tracker(Generic[M]):
         )
         self._fernet_keys = tuple(legacy.parse_fernet_key(k) for k in config.legacy_fernet_keys)
         self._ttl = config.ttl
+        self._accept_legacy = config.accept_legacy
+        self._open_token = codec._open_token
 
     def _url_prefix(self, base: str | None) -> str | None:
         if base is None:
@@ -226,10 +228,11 @@ class Tracker(Generic[M]):
         data: dict[str, Any] = {}
         if url is not None:
             data["url"] = url
-        if isinstance(metadata, BaseModel):
-            meta: dict[str, Any] = metadata.model_dump(
-                mode="json", by_alias=True, exclude_unset=True
-            )
+        meta: dict[str, Any]
+        if type(metadata) is dict:
+            meta = metadata  # only read: serialized before the caller gets control back
+        elif isinstance(metadata, BaseModel):
+            meta = metadata.model_dump(mode="json", by_alias=True, exclude_unset=True)
         elif metadata is None:
             meta = {}
         elif isinstance(metadata, Mapping):
@@ -396,19 +399,21 @@ class Tracker(Generic[M]):
     def _decode(self, token: str, now: float | None) -> tuple[dict[str, Any], dict[str, Any]]:
         """Decode a token of this library or, if accepted, of pytracking.
 
-        Returns the payload, and what the result says about the token.
+        Returns the payload, and the result fields that describe the token.
         """
         if len(token) > self.config.max_token_length:
             raise LimitExceeded(f"token is longer than {self.config.max_token_length} characters")
-        mode = self.config.accept_legacy
+        mode = self._accept_legacy
         if mode == "plain" and legacy.is_legacy_plain(token):
             if self._ttl is not None:
                 raise TokenExpired("legacy plain tokens carry no issue time; ttl refuses them")
             data = legacy.decode_plain(token)
             _check_depth(data, self.codec.limits.max_depth)
             return data, {
+                "issued_at": None,
                 "serializer": "json",
                 "cipher": "plain",
+                "key_id": None,
                 "authenticated": False,
                 "legacy": True,
             }
@@ -416,19 +421,21 @@ class Tracker(Generic[M]):
             data, issued_at = legacy.loads_fernet(token, self._fernet_keys, ttl=self._ttl, now=now)
             _check_depth(data, self.codec.limits.max_depth)
             return data, {
+                "issued_at": issued_at,
                 "serializer": "json",
                 "cipher": "fernet",
+                "key_id": None,
                 "authenticated": True,
                 "legacy": True,
-                "issued_at": issued_at,
             }
-        info = self.codec.decode_token(token, max_age=self._ttl, now=now)
-        return info.payload, {
-            "serializer": info.serializer,
-            "cipher": info.cipher,
-            "key_id": info.key_id,
-            "issued_at": info.issued_at,
-            "authenticated": info.authenticated,
+        payload, route, stamp = self._open_token(token, self._ttl, now)
+        return payload, {
+            "issued_at": stamp,
+            "serializer": route.serializer,
+            "cipher": route.cipher,
+            "key_id": route.key_id,
+            "authenticated": route.authenticated,
+            "legacy": False,
         }
 
     def _result(
@@ -466,6 +473,8 @@ class Tracker(Generic[M]):
         if token_webhook and about["authenticated"] and token_webhook in self._allowed_webhooks:
             webhook = token_webhook
 
+        # The result's fields in declaration order: those describing the token
+        # come last, from `_decode`.
         values = {
             "kind": kind,
             "tracked_url": url,
@@ -473,13 +482,7 @@ class Tracker(Generic[M]):
             "webhook_url": webhook,
             "request_data": request_data,
             "timestamp": int(time.time() if now is None else now),
-            "issued_at": None,
-            "serializer": None,
-            "cipher": None,
-            "key_id": None,
-            "authenticated": True,
-            "legacy": False,
+            **about,
         }
-        values.update(about)
         result: TrackingResult[M] = self._result_type._from_trusted(values)
         return result
