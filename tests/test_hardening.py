@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from pydantic import BaseModel, Field
 
 from trackcodec import (
+    AESSIVCipher,
+    BadSignature,
     Codec,
     ConfigurationError,
     InvalidToken,
@@ -24,8 +26,10 @@ from trackcodec import (
     RedirectPolicy,
     Tracker,
     TrackingResult,
+    UnsupportedToken,
 )
 from trackcodec.cli import main
+from trackcodec.codec import b64encode
 from trackcodec.compat import pytracking as tc
 from trackcodec.html import rewrite_html, rewrite_text
 
@@ -190,3 +194,42 @@ def test_one_codec_serves_many_threads(ring: KeyRing, compressor: str) -> None:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert all(tokens == expected for tokens in pool.map(work, range(8)))
+
+
+def test_the_route_cache_keeps_only_headers_that_resolve(ring: KeyRing) -> None:
+    # The codec remembers how to open each 3-byte header it has resolved; tokens
+    # with headers an attacker makes up must not make it grow.
+    codec = Codec.default(ring)
+    good = codec.encode({"customer_id": 7})
+    codec.decode(good)
+    assert len(codec._routes) == 1
+    for first in range(256):
+        for second in range(0, 256, 17):
+            for key_id in (0, 1, 200):
+                forged = b64encode(bytes((first, second, key_id)) + bytes(40))
+                with pytest.raises(InvalidToken):
+                    codec.decode(forged)
+    # 12,288 forged headers; kept are only those naming backends this codec has
+    # and a key in the ring: (timestamp flag) x (3 compressors) x (3 serializers)
+    # x (6 ciphers) at most, whatever is sent.
+    assert len(codec._routes) <= 2 * 3 * 3 * 6
+    assert all(header[2] in ring for header in codec._routes)
+    assert codec.decode(good) == {"customer_id": 7}
+
+
+def test_an_unknown_compressor_in_an_authentic_token_is_unsupported_every_time(
+    ring: KeyRing,
+) -> None:
+    # A token from a newer version (compressor id 3, sealed with our key): it
+    # authenticates, then the codec says it cannot read it, and does not cache that.
+    codec = Codec.default(ring)
+    header = bytes((0x10 | 3, 0x22, 0))  # msgpack, AES-SIV, key 0
+    sealed = AESSIVCipher(ring.secret(0)).seal(b"\x80", header=header)
+    token = b64encode(header + sealed)
+    for _ in range(2):
+        with pytest.raises(UnsupportedToken, match="compressor id 3"):
+            codec.decode(token)
+    assert codec._routes == {}
+    # The same header with a forged body is a forgery, not an unsupported token.
+    with pytest.raises(BadSignature):
+        codec.decode(b64encode(header + bytes(len(sealed))))
