@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import binascii
 import json
 import statistics
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,3 +55,55 @@ def interleaved_medians(
             if round_ >= warmup:
                 samples[name].append(elapsed)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _deflate(data: bytes) -> bytes:
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -10, 2)
+    return deflater.compress(data) + deflater.flush()
+
+
+class NativeFloor:
+    """The library calls a default-settings token needs, with no Python around them.
+
+    msgpack, then raw deflate (same parameters as ``DeflateCompressor``, kept only
+    when shorter, tried from 64 bytes), then AES-SIV with the 3-byte header as
+    associated data, then base64; and the reverse. No checks, no URL, no result
+    object: no implementation of these settings in Python can take less time,
+    so a target below this floor cannot be met by any code of ours.
+    """
+
+    HEADER = b"\x11\x21\x00"
+
+    def __init__(self) -> None:
+        import msgpack
+        from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+        self._packb = msgpack.packb
+        self._unpackb = msgpack.unpackb
+        self._aead = AESSIV(AESSIV.generate_key(512))
+
+    def mint(self, payload: dict[str, Any]) -> bytes:
+        """Serialize, compress when shorter, seal and base64-encode ``payload``."""
+        data = self._packb(payload)
+        if len(data) >= 64:
+            packed = _deflate(data)
+            if len(packed) < len(data):
+                data = packed
+        header = self.HEADER
+        return binascii.b2a_base64(header + self._aead.encrypt(data, [header]), newline=False)
+
+    def round_trip(self, payload: dict[str, Any]) -> Callable[[], object]:
+        """A callable minting ``payload`` and reading it back, native calls only."""
+        data = self._packb(payload)
+        compressed = len(data) >= 64 and len(_deflate(data)) < len(data)
+        inflate = zlib.decompressobj
+        mint, aead, unpackb = self.mint, self._aead, self._unpackb
+
+        def run() -> object:
+            raw = binascii.a2b_base64(mint(payload))
+            data = aead.decrypt(raw[3:], [raw[:3]])
+            if compressed:
+                data = inflate(-10).decompress(data, 65536)
+            return unpackb(data)
+
+        return run
