@@ -212,6 +212,33 @@ def test_links_the_tracker_refuses_are_left_alone() -> None:
     assert output.endswith('<a href="https://elsewhere.example.org/">b</a>')
 
 
+def test_link_indexes_follow_document_order_across_refused_named_and_mso_links() -> None:
+    # Tokens are minted after the scan; the indexes must still be those of the
+    # distinct tracked links in document order, refused links taking none.
+    tracker = make_tracker(redirect_hosts=[".example.com"])
+    html = (
+        '<a href="https://a.example.com/">a</a>'
+        '<a href="https://refused.example.org/">r</a>'
+        '<a data-track-name="hero" href="https://b.example.com/">b</a>'
+        '<!--[if mso]><v:roundrect href="https://c.example.com/"></v:roundrect><![endif]-->'
+        "<a href='https://a.example.com/'>a again</a>"
+        '<a href="https://d.example.com/">d</a>'
+    )
+    output = rewrite_html(html, tracker, {"campaign": "x"}, open_tracking=False, vml=True)
+    found = [
+        (result.tracked_url, result.metadata.get("link_index"), result.metadata.get("link_name"))
+        for result in (tracker.parse_click(std_html.unescape(url)) for url in CLICK.findall(output))
+    ]
+    assert found == [
+        ("https://a.example.com/", 0, None),
+        ("https://b.example.com/", 1, "hero"),
+        ("https://c.example.com/", 2, None),
+        ("https://a.example.com/", 0, None),
+        ("https://d.example.com/", 3, None),
+    ]
+    assert '<a href="https://refused.example.org/">r</a>' in output
+
+
 def test_a_tracker_without_click_base_fails_loudly() -> None:
     tracker = make_tracker(base_click_tracking_url=None)
     with pytest.raises(ConfigurationError):

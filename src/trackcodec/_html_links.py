@@ -52,7 +52,28 @@ _WHITESPACE_RUN = re.compile(r"[\t\n\f\r ]+")
 # "=" is allowed (a parse error, but harmless): URLs are full of them.
 _UNQUOTED_UNSAFE = re.compile(r"[\t\n\f\r \"'<>`]")
 
-Edits = list[tuple[int, int, str]]
+
+class Pending:
+    """The new text of a tracked ``href`` value, made once the whole document is scanned.
+
+    `LinkTracker.mint_pending` mints every pending link in one go, in document
+    order: a tight loop of token minting runs faster than minting spread over
+    the scan. ``value`` stays None when the tracker refuses the URL (the link
+    is then left as it was).
+    """
+
+    __slots__ = ("name", "quote", "url", "value")
+
+    def __init__(self, url: str, quote: str, name: str | None) -> None:
+        self.url = url
+        self.quote = quote
+        self.name = name
+        self.value: str | None = None
+
+
+# Edits of the document: (start, end, new text), in order; a `Pending` is a
+# link's new href value, known after `LinkTracker.mint_pending`.
+Edits = list[tuple[int, int, "str | Pending"]]
 
 
 def escape_attribute(value: str, quote: str) -> str:
@@ -109,8 +130,9 @@ class LinkTracker:
         self._targets: dict[str, str | None] = {}
         # The new text of an href value (None: untracked) by (value, quote, name),
         # and for plain links by the value with the character before it.
-        self._replacements: dict[tuple[str, str, str | None], str | None] = {}
-        self._plain: dict[str, str | None] = {}
+        self._replacements: dict[tuple[str, str, str | None], Pending | None] = {}
+        self._plain: dict[str, Pending | None] = {}
+        self._pending: list[Pending] = []
         self._count = 0
 
     def target(self, url: str) -> str | None:
@@ -223,11 +245,11 @@ class LinkTracker:
         """Add the edit for an ``href`` value spanning ``text[start:end]``, if tracked."""
         key = (text[start:end], quote, name)
         if key in self._replacements:
-            replacement = self._replacements[key]
+            pending = self._replacements[key]
         else:
-            replacement = self._replacements[key] = self._replacement(key[0], quote, name)
-        if replacement is not None:
-            edits.append((start, end, replacement))
+            pending = self._replacements[key] = self._pending_for(key[0], quote, name)
+        if pending is not None:
+            edits.append((start, end, pending))
 
     def track_plain(self, text: str, start: int, end: int, edits: Edits) -> None:
         """`track` for the ``href`` value of a plain link (see `tokenize`), without a name.
@@ -237,21 +259,33 @@ class LinkTracker:
         """
         key = text[start - 1 : end]
         if key in self._plain:
-            replacement = self._plain[key]
+            pending = self._plain[key]
         else:
             quote = key[0] if key[0] in "\"'" else ""
-            replacement = self._plain[key] = self._replacement(key[1:], quote, None)
-        if replacement is not None:
-            edits.append((start, end, replacement))
+            pending = self._plain[key] = self._pending_for(key[1:], quote, None)
+        if pending is not None:
+            edits.append((start, end, pending))
 
-    def _replacement(self, raw: str, quote: str, name: str | None) -> str | None:
-        """The new text of the raw ``href`` value, or None when it is not tracked."""
+    def _pending_for(self, raw: str, quote: str, name: str | None) -> Pending | None:
+        """A new pending link for the raw ``href`` value, or None when it is not tracked."""
         url = self.href_target(raw)
-        tracked = None if url is None else self.tracking_url(url, name)
-        return None if tracked is None else escape_attribute(tracked, quote)
+        if url is None:
+            return None
+        pending = Pending(url, quote, name)
+        self._pending.append(pending)
+        return pending
+
+    def mint_pending(self) -> None:
+        """Mint the tracking URLs of the links found since the last call, in document order."""
+        tracking_url = self.tracking_url
+        for pending in self._pending:
+            tracked = tracking_url(pending.url, pending.name)
+            if tracked is not None:
+                pending.value = escape_attribute(tracked, pending.quote)
+        self._pending.clear()
 
 
-def _edit_start(edit: tuple[int, int, str]) -> int:
+def _edit_start(edit: tuple[int, int, str | Pending]) -> int:
     return edit[0]
 
 

@@ -25,12 +25,15 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from trackcodec._html_links import (
     DEFAULT_UNSUBSCRIBE_PATTERN,
     OPT_OUT_ATTRIBUTES,
+    Edits,
     LinkTracker,
+    Pending,
+    _edit_start,
     escape_attribute,
 )
 from trackcodec._html_tokenizer import (
@@ -172,7 +175,7 @@ def rewrite_html(
     if pixel not in _PIXEL_PLACEMENTS:
         raise ValueError(f"pixel must be one of {', '.join(_PIXEL_PLACEMENTS)}, not {pixel!r}")
     text = _as_text(html, encoding)
-    edits: list[tuple[int, int, str]] = []
+    edits: Edits = []
     links = (
         LinkTracker(
             tracker.click_url,
@@ -225,6 +228,8 @@ def rewrite_html(
         elif name == "img" and not has_pixel:
             has_pixel = _is_pixel(text, token, open_base)
 
+    if links is not None:
+        links.mint_pending()
     if open_tracking and pixel != "none" and not has_pixel:
         tag = _PIXEL.format(src=escape_attribute(tracker.open_url(metadata), '"'))
         # Before what the end of the input cuts off (an unclosed tag would swallow it).
@@ -305,17 +310,16 @@ def _trim_url(url: str) -> str:
     return url[:end]
 
 
-def _edit_start(edit: tuple[int, int, str]) -> int:
-    return edit[0]
-
-
-def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+def _apply(text: str, edits: Edits) -> str:
     if not edits:
         return text
     parts: list[str] = []
     append = parts.append
     pos = 0
-    for start, end, replacement in edits:
+    for start, end, edit in edits:
+        replacement = edit if type(edit) is str else cast(Pending, edit).value
+        if replacement is None:
+            continue  # a link the tracker refused: left as it was
         if start < pos:
             if replacement:
                 continue  # overlaps an earlier edit (a marker inside a link): keep the first
@@ -332,7 +336,7 @@ def _rewrite_conditional(
     text: str,
     comment: Token,
     links: LinkTracker,
-    edits: list[tuple[int, int, str]],
+    edits: Edits,
     strip: bool,
 ) -> None:
     """Track links inside ``<!--[if mso]> ... <![endif]-->``, which Outlook renders."""
