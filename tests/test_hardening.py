@@ -233,3 +233,16 @@ def test_an_unknown_compressor_in_an_authentic_token_is_unsupported_every_time(
     # The same header with a forged body is a forgery, not an unsupported token.
     with pytest.raises(BadSignature):
         codec.decode(b64encode(header + bytes(len(sealed))))
+
+
+def test_str_subclasses_are_tokens_and_urls_too(ring: KeyRing) -> None:
+    # Frameworks hand over str subclasses (Django's SafeString, markupsafe's Markup).
+    class Safe(str):
+        pass
+
+    codec = Codec.default(ring)
+    assert codec.decode(Safe(codec.encode({"customer_id": 7}))) == {"customer_id": 7}
+    t = tracker(ring)
+    url = t.click_url("https://shop.example.com/", {"customer_id": 7})
+    assert t.parse_click(Safe(url)).tracked_url == "https://shop.example.com/"
+    assert t.parse_click(Safe(url)).metadata == {"customer_id": 7}

@@ -501,7 +501,7 @@ class Codec:
     ) -> tuple[dict[str, Any], _Route, int | None]:
         """Decode ``token``: its payload, the route that opened it, its issue time."""
         limits = self.limits
-        if type(token) is not str:
+        if not isinstance(token, str):
             raise MalformedToken(f"a token is a str, not {type(token).__name__}")
         if len(token) > limits.max_token_length:
             raise LimitExceeded(f"token is longer than {limits.max_token_length} characters")
