@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import html_reference
 from html_support import CLICK_BASE, OPEN_BASE, PIXEL, make_tracker
 from test_html_tokenizer import PIECES
+from trackcodec._html_links import DEFAULT_UNSUBSCRIBE_PATTERN, LinkTracker
 from trackcodec._html_tokenizer import END, START, Token, tokenize
 from trackcodec.html import rewrite_html
 
@@ -151,6 +152,12 @@ FAST_PATH_PIECES = [
     '</p class="x>y">',
     '</p title="',
     '</b x=">',
+    # One URL in each quote style, and empty values: plain links are cached by quoted value.
+    '<a href="https://q.example/?a&amp;b">',
+    "<a href='https://q.example/?a&amp;b'>",
+    "<a href=https://q.example/?a&amp;b>",
+    "<a href=>",
+    '<a href="">',
 ]
 
 
@@ -162,7 +169,7 @@ def full_tokenize(
     starts: Any = None,
     ends: Any = None,
     comments: bool = False,
-    plain_links: bool = False,
+    plain_links: list[Any] | None = None,
 ) -> Iterator[Token]:
     """`tokenize` the slow way: every tag scanned as wanted, no plain links, then filtered."""
     for token in tokenize(text, start, end, comments=comments):
@@ -187,3 +194,47 @@ def test_fast_paths_agree_with_the_full_tokenizer(text: str, vml: bool, pixel: A
     with mock.patch("trackcodec.html.tokenize", full_tokenize):
         slow = rewrite_html(text, tracker, {"c": 1}, vml=vml, pixel=pixel)
     assert fast == slow
+
+
+TARGET_PIECES = [
+    "http://", "https://", "HTTPS://", "HtTp://", "http:/", "t.example.com/c", "/", "?", "#",
+    "&", "=", "x", "{{", "{%", "{", "*|", "|", "%%", "%", "unsub", "opt-out", "opt", "\t", "\n",
+    "\r", " ", "\x00", "\u0130", "\u212a", "\u03a3", "\u00e9",
+]  # fmt: skip
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def defined_target(url: str, click_base: str) -> str | None:
+    """`LinkTracker.target` as first written: regular expressions, one step at a time."""
+    url = url.strip(_C0_AND_SPACE).replace("\t", "").replace("\n", "").replace("\r", "")
+    if not _HTTP.match(url) or re.search(r"\{\{|\{%|\*\||%%", url):
+        return None
+    prefix = click_base.lower()
+    head = url[: len(prefix) + 1].lower()
+    if head.startswith(prefix) and (
+        prefix[-1] in "/=?&" or head[len(prefix) :] in ("", "/", "?", "#", "&")
+    ):
+        return None
+    if re.search(DEFAULT_UNSUBSCRIBE_PATTERN, url.lower()):
+        return None
+    return url
+
+
+@given(
+    st.lists(st.sampled_from(TARGET_PIECES), max_size=12).map("".join),
+    st.sampled_from(["https://t.example.com/c", "https://t.example.com/c/", "HTTP://\u0130.x/c"]),
+)
+@example("https://#", "https://t.example.com/c")
+@example("https://t.example.com/c\u0130", "https://t.example.com/c")
+@example("http://\u0130.x/c/a", "HTTP://\u0130.x/c")  # lower-casing changes the length
+def test_target_as_defined(url: str, click_base: str) -> None:
+    links = LinkTracker(
+        lambda url, metadata: url,
+        click_base,
+        None,
+        utm=None,
+        unsubscribe_pattern=DEFAULT_UNSUBSCRIBE_PATTERN,
+        name_key=None,
+        index_key=None,
+    )
+    assert links.target(url) == defined_target(url, click_base)

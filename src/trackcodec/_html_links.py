@@ -45,7 +45,6 @@ templates written for those services keep theirs.
 
 NAME_ATTRIBUTE = "data-track-name"
 
-_HTTP = re.compile(r"[hH][tT][tT][pP][sS]?://[^/?#]")
 # The URL standard trims C0 controls and spaces, and drops tabs and newlines anywhere.
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 _WHITESPACE_RUN = re.compile(r"[\t\n\f\r ]+")
@@ -129,7 +128,7 @@ class LinkTracker:
         self._cache: dict[tuple[str, str | None], str | None] = {}
         self._targets: dict[str, str | None] = {}
         # The new text of an href value (None: untracked) by (value, quote, name),
-        # and for plain links by the value with the character before it.
+        # and for plain links by the value with its quotes.
         self._replacements: dict[tuple[str, str, str | None], Pending | None] = {}
         self._plain: dict[str, Pending | None] = {}
         self._pending: list[Pending] = []
@@ -140,39 +139,39 @@ class LinkTracker:
         url = url.strip(_C0_AND_SPACE)
         if "\t" in url or "\n" in url or "\r" in url:
             url = url.replace("\t", "").replace("\n", "").replace("\r", "")
-        if not _HTTP.match(url):
+        # "http(s)://" and a host. Only "\u0130" and "\u212a" lower-case to ASCII
+        # letters ("i", "k") from outside ASCII: this prefix of ``lowered`` is ``url``'s.
+        lowered = url.lower()
+        if lowered.startswith("https://"):
+            host = 8
+        elif lowered.startswith("http://"):
+            host = 7
+        else:
+            return None
+        if len(url) <= host or url[host] in "/?#":
             return None
         # Any opener of a template placeholder, so that a partial one counts too.
         if ("{" in url and ("{{" in url or "{%" in url)) or ("|" in url and "*|" in url):
             return None
         if "%%" in url:
             return None
-        if self._tracked_prefix is not None and self._already_tracked(url):
-            return None
+        prefix = self._tracked_prefix
+        if prefix is not None:
+            # Lower-casing a slice is lower-casing the prefix of the whole only in ASCII.
+            head = lowered[: len(prefix) + 1] if url.isascii() else url[: len(prefix) + 1].lower()
+            # "https://t.example.com/c" tracks into "/c/...", not "/campaign".
+            if head.startswith(prefix) and (
+                prefix[-1] in "/=?&" or head[len(prefix) :] in ("", "/", "?", "#", "&")
+            ):
+                return None
         unsubscribe = self._unsubscribe
         if unsubscribe is not None:
-            lowered = url.lower()
             # Searching a regex without a literal prefix is slow; the default
             # one cannot match a URL that contains neither "unsub" nor "opt".
             maybe = not self._default_unsubscribe or "unsub" in lowered or "opt" in lowered
             if maybe and unsubscribe.search(lowered):
                 return None
         return url
-
-    def href_target(self, raw: str) -> str | None:
-        """`target` of a raw ``href`` value, cached: emails repeat their links."""
-        if raw in self._targets:
-            return self._targets[raw]
-        found = self._targets[raw] = self.target(unescape_attribute(raw))
-        return found
-
-    def _already_tracked(self, url: str) -> bool:
-        prefix = self._tracked_prefix or ""
-        lowered = url[: len(prefix) + 1].lower()
-        if not lowered.startswith(prefix):
-            return False
-        # "https://t.example.com/c" tracks into "/c/...", not "/campaign".
-        return prefix[-1] in "/=?&" or lowered[len(prefix) :] in ("", "/", "?", "#", "&")
 
     def tracking_url(self, url: str, name: str | None = None) -> str | None:
         """The click tracking URL for ``url`` (from `target`), made once per call.
@@ -251,24 +250,38 @@ class LinkTracker:
         if pending is not None:
             edits.append((start, end, pending))
 
-    def track_plain(self, text: str, start: int, end: int, edits: Edits) -> None:
-        """`track` for the ``href`` value of a plain link (see `tokenize`), without a name.
+    def track_plain(self, links: list[re.Match[str]], edits: Edits) -> None:
+        """`track` the plain links that `tokenize` found (they have no name), then forget them.
 
-        The character before the value (its quote, else ``=`` or whitespace)
-        is part of the cache key, so that one lookup serves each link.
+        The value with its quotes is the cache key, so that one lookup serves
+        each link.
         """
-        key = text[start - 1 : end]
-        if key in self._plain:
-            pending = self._plain[key]
-        else:
-            quote = key[0] if key[0] in "\"'" else ""
-            pending = self._plain[key] = self._pending_for(key[1:], quote, None)
-        if pending is not None:
-            edits.append((start, end, pending))
+        cache = self._plain
+        add = edits.append
+        for link in links:
+            key = link.group("hv")
+            if key in cache:
+                pending = cache[key]
+            else:
+                quote = key[0] if key[:1] in ('"', "'") else ""
+                raw = key[1:-1] if quote else key
+                pending = cache[key] = self._pending_for(raw, quote, None)
+            if pending is not None:
+                start, end = link.span("hv")
+                if pending.quote:
+                    add((start + 1, end - 1, pending))
+                else:
+                    add((start, end, pending))
+        links.clear()
 
     def _pending_for(self, raw: str, quote: str, name: str | None) -> Pending | None:
         """A new pending link for the raw ``href`` value, or None when it is not tracked."""
-        url = self.href_target(raw)
+        # Emails repeat their links, differently quoted or named too.
+        targets = self._targets
+        if raw in targets:
+            url = targets[raw]
+        else:
+            url = targets[raw] = self.target(unescape_attribute(raw))
         if url is None:
             return None
         pending = Pending(url, quote, name)

@@ -62,7 +62,6 @@ QUOTES: tuple[str, ...] = ("", "", '"', "'", "")  # by the group that holds the 
 _END_TAG_RE = re.compile(rf"</{_TAG_NAME}({_ATTRIBUTES}){_TAG_TAIL}")
 _COMMENT_END_RE = re.compile(r"-?>|[\s\S]*?--!?>")
 _CDATA_END = "]]>"
-_QUOTE_CHARS = "\"'"
 
 RAWTEXT = frozenset({"style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"})
 _FOREIGN = frozenset({"svg", "math"})
@@ -85,8 +84,7 @@ class Token(NamedTuple):
     ``inner_start``/``inner_end`` span the attributes of a tag, or the text
     of a comment. ``self_closing`` is set for ``<x ... />``; ``foreign`` for
     tokens inside SVG or MathML, where an HTML tag inserted before them would
-    end that content (and change how what follows is read). ``href_start``
-    and ``href_end`` span the value of a "plain link" (see `tokenize`).
+    end that content (and change how what follows is read).
     """
 
     kind: int
@@ -97,8 +95,6 @@ class Token(NamedTuple):
     inner_end: int
     self_closing: bool
     foreign: bool = False
-    href_start: int = -1
-    href_end: int = -1
 
 
 class Attribute(NamedTuple):
@@ -146,7 +142,8 @@ def _names(names: frozenset[str]) -> str:
 _PLAIN_ATTRIBUTE = _ATTRIBUTE.replace(
     f"[{_WS}/]*", f"[{_WS}/]*(?!{_ci('data-')}|{_ci('clicktracking')}|{_ci('ses:')})", 1
 )
-# A link whose first attribute is href, followed by plain attributes only.
+# A link whose first attribute is href, followed by plain attributes only. The
+# group "hv" is the value, quotes included (an unquoted value never starts with one).
 _PLAIN_LINK = (
     rf"<(?P<l>{_ci('a')}(?:{_ci('rea')})?)(?=[{_WS}/>])[{_WS}/]*{_ci('href')}(?![^{_WS}/=>])"
     rf"[{_WS}]*=[{_WS}]*(?![{_WS}])(?P<hv>\"[^\"]*\"|'[^']*'|(?![\"'])[^{_WS}>]*(?![^{_WS}>]))"
@@ -240,7 +237,7 @@ def tokenize(
     starts: Collection[str] | None = None,
     ends: Collection[str] | None = None,
     comments: bool = False,
-    plain_links: bool = False,
+    plain_links: list[re.Match[str]] | None = None,
 ) -> Iterator[Token]:
     """Yield the wanted tags (and comments) of ``text[start:end]`` in order.
 
@@ -252,12 +249,16 @@ def tokenize(
         ends: Lower-case names of the end tags to yield; None for all.
         comments: Also yield comments (``name`` is ``""``, the inner span is
             the comment's text).
-        plain_links: Set ``href_start`` and ``href_end`` on the ``a`` and
-            ``area`` start tags (when both are wanted) whose first attribute
-            is ``href`` with a value and whose other attribute names start
-            with neither ``data-``, ``clicktracking`` nor ``ses:``: the
-            common case of a link rewriter, found without a second look at
-            the attributes.
+        plain_links: Where to put the "plain links" instead of yielding
+            them: the ``a`` and ``area`` start tags (when both are wanted)
+            whose first attribute is ``href`` with a value and whose other
+            attribute names start with neither ``data-``, ``clicktracking``
+            nor ``ses:``. Their matches are appended to this list, whose
+            group ``"hv"`` spans the ``href`` value with its quotes: the
+            common case of a link rewriter, found without a token nor a
+            second look at the attributes. They come before the next token
+            is yielded, so a caller that empties the list at each token
+            sees everything in document order.
 
     Yields:
         Tokens, in document order, then one ``EOF`` token whose ``start`` is
@@ -268,11 +269,12 @@ def tokenize(
     stop = len(text) if end is None else end
     want_starts = None if starts is None else frozenset(starts)
     want_ends = None if ends is None else frozenset(ends)
-    plain = plain_links and (want_starts is None or want_starts >= _LINKS)
+    plain = plain_links is not None and (want_starts is None or want_starts >= _LINKS)
     html_scan = _scanner(
         None if want_starts is None else want_starts | _STATEFUL, want_ends, comments, plain
     )
     foreign_scan = _scanner(None, None, True, plain)
+    add_plain = (plain_links if plain_links is not None else []).append
     foreign = 0  # depth of <svg>/<math> elements: HTML's "foreign content"
     foreign_start = start
     pos = start
@@ -282,25 +284,9 @@ def tokenize(
         kind = None if m is None else m.lastgroup
         if m is None or kind is None:
             break
-        if kind == "lt":  # a plain link (only wanted ones are scanned for)
-            name_start, name_end = m.span("l")
-            tail, pos = m.span("lt")
-            value_start, value_end = m.span("hv")
-            if text[value_start] in _QUOTE_CHARS:
-                value_start += 1
-                value_end -= 1
-            yield Token(
-                START,
-                text[name_start:name_end].lower(),
-                name_start - 1,
-                pos,
-                name_end,
-                tail,
-                pos - tail > 1 and text[pos - 2] == "/",
-                foreign > 0,
-                value_start,
-                value_end,
-            )
+        if kind == "lt":  # a plain link (only scanned for when plain_links is given)
+            add_plain(m)
+            pos = m.end()
             continue
         if kind == "x":
             cut = m.start("x")

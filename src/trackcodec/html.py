@@ -197,14 +197,18 @@ def rewrite_html(
     cut = len(text)
     has_pixel = False
     comments = vml and links is not None
+    # Most links have href first and none of our attributes: they come in here.
+    plain: list[re.Match[str]] = []
     tokens = tokenize(
-        text, starts=starts, ends=("body", "html"), comments=comments, plain_links=True
+        text,
+        starts=starts,
+        ends=("body", "html"),
+        comments=comments,
+        plain_links=plain if links is not None else None,
     )
     for token in tokens:
-        # Most tokens are links with href first and none of our attributes.
-        if token.href_start >= 0 and links is not None:
-            links.track_plain(text, token.href_start, token.href_end, edits)
-            continue
+        if plain and links is not None:
+            links.track_plain(plain, edits)  # they come before this token
         name = token.name
         kind = token.kind
         if kind == EOF:
