@@ -234,13 +234,29 @@ _URL_PIECES = st.sampled_from(
         " ",
         "é",
         "K",
+        "my_app",
+        "1http",
+        "https ",
     ]
 )
 
 
 @settings(max_examples=500)
 @given(pieces=st.lists(_URL_PIECES, max_size=12))
-@pytest.mark.parametrize("schemes", [("http", "https"), ("https",), ("http", "https", "ftp")])
+@pytest.mark.parametrize(
+    "schemes",
+    [
+        ("http", "https"),
+        ("https",),
+        ("http", "https", "ftp"),
+        # Schemes the full check can never match: the fast path must not either.
+        ("HTTPS",),
+        ("http", "https", "my_app"),
+        ("1http",),
+        ("",),
+        ("https ",),
+    ],
+)
 def test_fast_accept_never_accepts_what_the_full_check_refuses(
     schemes: tuple[str, ...], pieces: list[str]
 ) -> None:
@@ -263,3 +279,20 @@ def test_fast_accept_takes_plain_targets_and_leaves_the_rest_to_the_full_check()
         assert not policy._plainly_allowed(url)
     # With a host allow-list every target takes the full check.
     assert RedirectPolicy(("https",), ("a.example",))._plainly_allowed is None
+
+
+@pytest.mark.parametrize(
+    ("schemes", "url"),
+    [
+        (("HTTPS",), "https://evil.example/"),
+        (("http", "https", "my_app"), "my_app://x"),
+        (("1http",), "1http://x"),
+        (("",), "://evil.example"),
+        (("https ",), "https ://x"),
+    ],
+)
+def test_schemes_the_full_check_cannot_match_are_not_fast_accepted(
+    schemes: tuple[str, ...], url: str
+) -> None:
+    with pytest.raises(RedirectNotAllowed):
+        RedirectPolicy(schemes, None).check(url)

@@ -21,11 +21,13 @@ from support import (
     make_codec,
 )
 from trackcodec import (
+    AESSIVCipher,
     BadSignature,
     Codec,
     ConfigurationError,
     DeflateDictCompressor,
     JSONSerializer,
+    MissingDependencyError,
     TokenHeader,
     UnsupportedToken,
     compressors,
@@ -35,6 +37,7 @@ from trackcodec import (
     register_serializer,
     registry,
 )
+from trackcodec.codec import b64decode, b64encode
 from trackcodec.keys import derive_subkey
 
 PAYLOAD = {"url": "https://shop.example.com/p/42", "metadata": {"customer_id": 123456}}
@@ -331,3 +334,37 @@ def test_dictionary_cannot_change() -> None:
 def test_unknown_dictionary() -> None:
     with pytest.raises(ConfigurationError, match="no dictionary 222"):
         DeflateDictCompressor(dictionary_id=222)
+
+
+class _NeedsAMissingPackage:
+    """A plugin compressor whose optional dependency is not installed."""
+
+    id = 3
+    name = "test-missing"
+    min_size = 0
+
+    def __init__(self) -> None:
+        raise MissingDependencyError("zstandard", "zstd", feature="test-missing")
+
+    def compress(self, data: bytes, /) -> bytes:
+        raise NotImplementedError
+
+    def decompress(self, data: bytes, /, *, max_size: int) -> bytes:
+        raise NotImplementedError
+
+
+def test_a_compressor_missing_its_package_is_unsupported_only_after_authentication() -> None:
+    # Decoding raises InvalidToken and nothing else, for any text: a forged
+    # header naming such a compressor is a forgery (404), not an ImportError (500).
+    register_compressor("test-missing", _NeedsAMissingPackage, id=3)
+    ring = fixed_ring()
+    codec = make_codec(("msgpack", "deflate", "aes-siv"))
+    raw = bytearray(b64decode(codec.encode({"a": 1})))
+    raw[0] |= 3
+    forged = bytes(raw)
+    with pytest.raises(BadSignature):
+        codec.decode(b64encode(forged))
+    header = forged[:3]
+    authentic = header + AESSIVCipher(ring.secret(0)).seal(b"\x80", header=header)
+    with pytest.raises(UnsupportedToken, match="zstandard"):
+        codec.decode(b64encode(authentic))

@@ -570,7 +570,10 @@ class Codec:
         else:
             loads, serializer_name = serializer.loads, serializer.name
         if unsupported is not None:
-            decompress = loads = _raiser(unsupported)
+            # Reported at the first stage the codec lacks, as when resolved per token.
+            if decompress is None and head.compressor_id:
+                decompress = _raiser(unsupported)
+            loads = _raiser(unsupported)
         route = _Route(
             cipher.open,
             decompress,
@@ -621,7 +624,11 @@ class Codec:
             entry = registry.compressor_by_id(compressor_id)
             if entry is None:
                 raise UnsupportedToken(f"unknown compressor id {compressor_id}")
-            compressor = self._compressors[compressor_id] = entry[1]()
+            try:
+                compressor = entry[1]()
+            except MissingDependencyError as exc:
+                raise UnsupportedToken(str(exc)) from exc
+            self._compressors[compressor_id] = compressor
         return compressor
 
     def _deserializer(self, serializer_id: int) -> Serializer:

@@ -13,6 +13,7 @@ __all__ = ["RedirectPolicy"]
 _SCHEME_AND_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?")
 # A control character could split the Location header a redirect is sent in.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 _HIERARCHICAL = frozenset({"http", "https", "ftp", "ws", "wss"})
 
 
@@ -43,16 +44,18 @@ class RedirectPolicy:
         self.hosts = hosts
         self._exact = frozenset(h for h in hosts or () if not h.startswith("."))
         self._suffixes = tuple(h for h in hosts or () if h.startswith("."))
+        # Only schemes the full check can ever match (it lower-cases what it reads).
+        plain_schemes = [s for s in self._schemes if _SCHEME.fullmatch(s)]
         # Targets that plainly pass (an allowed scheme, then "//" and a host, no
         # control character anywhere) are accepted by one match; everything else
         # takes the full check below, which also says why a target is refused.
         self._plainly_allowed = (
             re.compile(
                 r"(?:{})://[^/?#\\\x00-\x1f\x7f]+(?:[/?#][^\x00-\x1f\x7f]*)?".format(
-                    "|".join(_either_case(s) for s in sorted(self._schemes))
+                    "|".join(_either_case(s) for s in sorted(plain_schemes))
                 )
             ).fullmatch
-            if hosts is None and self._schemes
+            if hosts is None and plain_schemes
             else None
         )
 

@@ -180,7 +180,6 @@ class Tracker(Generic[M]):
         self._fernet_keys = tuple(legacy.parse_fernet_key(k) for k in config.legacy_fernet_keys)
         self._ttl = config.ttl
         self._accept_legacy = config.accept_legacy
-        self._open_token = codec._open_token
 
     def _url_prefix(self, base: str | None) -> str | None:
         if base is None:
@@ -428,7 +427,7 @@ class Tracker(Generic[M]):
                 "authenticated": True,
                 "legacy": True,
             }
-        payload, route, stamp = self._open_token(token, self._ttl, now)
+        payload, route, stamp = self.codec._open_token(token, self._ttl, now)
         return payload, {
             "issued_at": stamp,
             "serializer": route.serializer,
