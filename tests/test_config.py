@@ -128,6 +128,9 @@ def test_from_dict(fixed_keys: KeyRing) -> None:
         ({"default_metadata": [1, 2]}, "default_metadata"),
         ({"append_slash": "maybe"}, "append_slash"),
         ({"redirect_schemes": "https"}, "redirect_schemes"),
+        ({"redirect_schemes": ["https://"]}, "redirect_schemes"),
+        ({"redirect_schemes": ["my_app"]}, "redirect_schemes"),
+        ({"redirect_schemes": [""]}, "redirect_schemes"),
     ],
 )
 def test_invalid_settings_name_the_field(settings: dict[str, Any], field: str) -> None:

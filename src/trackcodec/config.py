@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,8 @@ from trackcodec.errors import ConfigurationError
 from trackcodec.keys import KeyRing
 from trackcodec.legacy import parse_fernet_key
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 
 __all__ = ["ENV_PREFIX", "TrackingConfig"]
 
@@ -145,7 +148,15 @@ class TrackingConfig(BaseModel):
     @field_validator("redirect_schemes", mode="after")
     @classmethod
     def _lower_schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(s.lower() for s in value)
+        schemes = tuple(s.lower() for s in value)
+        for scheme in schemes:
+            # RFC 3986: a letter, then letters, digits, "+", "-" or ".".
+            if not _SCHEME.fullmatch(scheme):
+                raise ConfigurationError(
+                    f"{scheme!r} is not a URL scheme (write it without '://')",
+                    field="redirect_schemes",
+                )
+        return schemes
 
     @field_validator("redirect_hosts", mode="after")
     @classmethod
