@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,8 +24,7 @@ from trackcodec.errors import ConfigurationError
 from trackcodec.keys import KeyRing
 from trackcodec.legacy import parse_fernet_key
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
-
-_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+from trackcodec.redirect import is_scheme
 
 __all__ = ["ENV_PREFIX", "TrackingConfig"]
 
@@ -150,8 +148,7 @@ class TrackingConfig(BaseModel):
     def _lower_schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         schemes = tuple(s.lower() for s in value)
         for scheme in schemes:
-            # RFC 3986: a letter, then letters, digits, "+", "-" or ".".
-            if not _SCHEME.fullmatch(scheme):
+            if not is_scheme(scheme):
                 raise ConfigurationError(
                     f"{scheme!r} is not a URL scheme (write it without '://')",
                     field="redirect_schemes",

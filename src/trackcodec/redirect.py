@@ -14,6 +14,13 @@ _SCHEME_AND_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?://([^/?#]*))?
 # A control character could split the Location header a redirect is sent in.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+
+
+def is_scheme(text: str) -> bool:
+    """Whether ``text`` is a lowercase URL scheme (RFC 3986), written without ``://``."""
+    return _SCHEME.fullmatch(text) is not None
+
+
 _HIERARCHICAL = frozenset({"http", "https", "ftp", "ws", "wss"})
 
 
@@ -45,7 +52,7 @@ class RedirectPolicy:
         self._exact = frozenset(h for h in hosts or () if not h.startswith("."))
         self._suffixes = tuple(h for h in hosts or () if h.startswith("."))
         # Only schemes the full check can ever match (it lower-cases what it reads).
-        plain_schemes = [s for s in self._schemes if _SCHEME.fullmatch(s)]
+        plain_schemes = [s for s in self._schemes if is_scheme(s)]
         # Targets that plainly pass (an allowed scheme, then "//" and a host, no
         # control character anywhere) are accepted by one match; everything else
         # takes the full check below, which also says why a target is refused.
