@@ -31,14 +31,19 @@ from trackcodec import KeyRing, Tracker
 TARGET = 0.2
 
 
-def trackcodec_round_trip(payload: dict[str, Any]) -> Callable[[], object]:
-    tracker = Tracker(
+def default_tracker(payload: dict[str, Any]) -> Tracker[dict[str, Any]]:
+    """A tracker with default settings, and this payload's webhook if it has one."""
+    return Tracker(
         base_open_tracking_url=OPEN_BASE,
         base_click_tracking_url=CLICK_BASE,
         keys=KeyRing.generate(),
         webhook_url=payload.get("webhook"),
         include_webhook_url="webhook" in payload,
     )
+
+
+def trackcodec_round_trip(payload: dict[str, Any]) -> Callable[[], object]:
+    tracker = default_tracker(payload)
     metadata = payload["metadata"]
     if "url" in payload:
         url = payload["url"]
@@ -46,15 +51,10 @@ def trackcodec_round_trip(payload: dict[str, Any]) -> Callable[[], object]:
     return lambda: tracker.parse_open(tracker.open_url(metadata))
 
 
-def tracker_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """What a default `Tracker` puts in the token for this reference payload."""
-    data: dict[str, Any] = {}
-    if "url" in payload:
-        data["url"] = payload["url"]
-    data["metadata"] = payload["metadata"]
-    if "webhook" in payload:
-        data["webhook"] = payload["webhook"]
-    return data
+def floor_round_trip(floor: NativeFloor, payload: dict[str, Any]) -> Callable[[], object]:
+    """The native floor of what `trackcodec_round_trip` does, on the same token payload."""
+    tracker = default_tracker(payload)
+    return floor.round_trip(tracker._payload(payload.get("url"), payload["metadata"]))
 
 
 def pytracking_round_trip(payload: dict[str, Any]) -> Callable[[], object]:
@@ -89,7 +89,7 @@ def main() -> None:
     for name in NAMES:
         candidates[f"trackcodec {name}"] = trackcodec_round_trip(payloads[name])
         candidates[f"pytracking {name}"] = pytracking_round_trip(payloads[name])
-        candidates[f"floor {name}"] = floor.round_trip(tracker_payload(payloads[name]))
+        candidates[f"floor {name}"] = floor_round_trip(floor, payloads[name])
     medians = interleaved_medians(candidates, number=args.number, repeats=args.repeats)
 
     print("Public-API round trip (build URL + parse it), microseconds per call")
