@@ -24,11 +24,6 @@ def is_scheme(text: str) -> bool:
 _HIERARCHICAL = frozenset({"http", "https", "ftp", "ws", "wss"})
 
 
-def _either_case(scheme: str) -> str:
-    """A pattern matching ``scheme`` in any ASCII case (``https`` -> ``[Hh][Tt]...``)."""
-    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in scheme.lower())
-
-
 class RedirectPolicy:
     """Checks click targets: allowed schemes, optionally allowed hosts.
 
@@ -57,10 +52,13 @@ class RedirectPolicy:
         # control character anywhere) are accepted by one match; everything else
         # takes the full check below, which also says why a target is refused.
         self._plainly_allowed = (
+            # Any ASCII case of the scheme, as the full check lower-cases it; no
+            # Unicode case folding (U+017F, long s, is not "s" to it).
             re.compile(
                 r"(?:{})://[^/?#\\\x00-\x1f\x7f]+(?:[/?#][^\x00-\x1f\x7f]*)?".format(
-                    "|".join(_either_case(s) for s in sorted(plain_schemes))
-                )
+                    "|".join(map(re.escape, sorted(plain_schemes)))
+                ),
+                re.IGNORECASE | re.ASCII,
             ).fullmatch
             if hosts is None and plain_schemes
             else None
