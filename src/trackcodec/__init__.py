@@ -32,6 +32,7 @@ from trackcodec.errors import (
     UnknownKey,
     UnsupportedToken,
 )
+from trackcodec.event import EventSink, Likelihood, TrackingEvent, new_event_id
 from trackcodec.keys import KeyRing
 from trackcodec.protocols import Cipher, CipherFactory, Compressor, Serializer
 from trackcodec.redirect import RedirectPolicy
@@ -52,6 +53,7 @@ __all__ = [
     "ConfigurationError",
     "DeflateCompressor",
     "DeflateDictCompressor",
+    "EventSink",
     "FORMAT_VERSION",
     "FernetCipher",
     "HMACCipher",
@@ -59,6 +61,7 @@ __all__ = [
     "InvalidToken",
     "JSONSerializer",
     "KeyRing",
+    "Likelihood",
     "LimitExceeded",
     "Limits",
     "MalformedToken",
@@ -77,12 +80,14 @@ __all__ = [
     "TrackcodecError",
     "Tracker",
     "TrackingConfig",
+    "TrackingEvent",
     "TrackingKind",
     "TrackingResult",
     "UnknownKey",
     "UnsupportedToken",
     "XChaCha20Cipher",
     "__version__",
+    "new_event_id",
     "register_cipher",
     "register_compressor",
     "register_dictionary",
