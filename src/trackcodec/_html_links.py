@@ -226,9 +226,10 @@ class LinkTracker:
                 drop.append(m)
             elif attribute in OPT_OUT_ATTRIBUTES:
                 wanted = OPT_OUT_ATTRIBUTES[attribute]
+                # The attribute stays: it keeps the link untracked when the
+                # output is rewritten again (or sent through that service).
                 if wanted is None or _value(m).strip().lower() == wanted:
                     opted_out = True
-                    drop.append(m)
         own: Edits = []
         group = 1 if href is None else href.lastindex or 1  # 1: no value
         if href is not None and group > 1 and not opted_out:

@@ -6,9 +6,11 @@ the input, byte for byte, except for:
 
 - the tracked ``href`` values, written back HTML-escaped in their original
   quote style;
-- the opt-out attributes (`OPT_OUT_ATTRIBUTES`) and ``data-track-name``,
-  removed from the links that carry them;
+- ``data-track-name``, removed from the links that carry it;
 - the inserted pixel.
+
+Opt-out attributes (`OPT_OUT_ATTRIBUTES`) stay, so rewriting an output again
+returns it unchanged: ``rewrite_html(rewrite_html(x)) == rewrite_html(x)``.
 
 Doctype, comments, MSO conditional comments, entities as written, attribute
 order, quoting and case, whitespace, line ends and template placeholders stay
@@ -141,7 +143,8 @@ def rewrite_html(
         open_tracking: Insert the pixel.
         pixel: ``"bottom"`` (before the last ``</body>``), ``"top"`` (right
             after ``<body ...>``), ``"placeholder"`` (in place of the first
-            ``pixel_marker``) or ``"none"``. Without the tag or marker it
+            ``pixel_marker`` outside tags, other comments and raw text such
+            as ``<script>``) or ``"none"``. Without the tag or marker it
             needs, the pixel goes before ``</body>``, else before
             ``</html>``, else at the end. No pixel is added when one from
             this tracker's open base URL is already there.
@@ -155,8 +158,9 @@ def rewrite_html(
         link_index_key: Metadata key for the link's index: 0 for the first
             distinct tracked link in document order, 1 for the next... None
             to leave it out.
-        strip_attributes: Remove the opt-out attributes and
-            ``data-track-name`` from the links.
+        strip_attributes: Remove ``data-track-name`` from the links.
+            Opt-out attributes always stay: they keep a link untracked when
+            the output is rewritten again.
         vml: Also track ``href`` attributes of VML elements (``v:roundrect``
             and the like), ``<a>`` and ``<area>`` inside ``<!--[if ...]>``
             conditional comments.
@@ -240,7 +244,7 @@ def rewrite_html(
         at = body_end if body_end >= 0 else html_end if html_end >= 0 else cut
         if pixel == "top" and body_start >= 0:
             at = body_start
-        marker_at = text.find(pixel_marker) if pixel == "placeholder" and pixel_marker else -1
+        marker_at = _marker(text, pixel_marker) if pixel == "placeholder" and pixel_marker else -1
         if marker_at >= 0:
             edits.append((marker_at, marker_at + len(pixel_marker), tag))
         else:
@@ -347,6 +351,23 @@ def _rewrite_conditional(
     for token in tokenize(text, comment.inner_start, comment.inner_end, ends=()):
         if token.name in _LINK_TAGS or token.name.startswith("v:"):
             links.rewrite_tag(text, token.inner_start, token.inner_end, edits, strip)
+
+
+def _marker(text: str, marker: str) -> int:
+    """Where the first ``marker`` outside tags, comments and raw text starts, or -1.
+
+    A pixel put inside a tag (say, in place of a marker in an attribute value)
+    would break the tag, and a second pass would not see it.
+    """
+    at = text.find(marker)
+    begin = 0  # a position in the data state: the scan can start there
+    while at >= 0:
+        cut = next(tokenize(text, begin, at, starts=(), ends=())).start  # only the EOF token
+        if cut == at:
+            return at
+        begin = cut
+        at = text.find(marker, at + 1)
+    return -1
 
 
 def _is_pixel(text: str, token: Token, open_base: str) -> bool:
