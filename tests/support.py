@@ -28,7 +28,9 @@ SHARED_PAYLOADS = REPO_ROOT.parent / "shared" / "bench" / "reference_payloads.js
 BUNDLED_PAYLOADS = TESTS_DIR / "data" / "reference_payloads.json"
 
 SERIALIZERS = ("json", "msgpack", "schema")
-COMPRESSORS = ("none", "deflate", "deflate-dict")
+COMPRESSORS = ("none", "deflate", "deflate-dict", "zstd-dict")
+# zlib output is fixed; zstd's may change with the library version: golden-decoded only.
+GOLDEN_ENCODE_COMPRESSORS = ("none", "deflate", "deflate-dict")
 CIPHERS = ("aes-siv", "xchacha20", "secretbox", "fernet", "hmac", "plain")
 DETERMINISTIC_CIPHERS = ("aes-siv", "hmac", "plain")
 RANDOMIZED_CIPHERS = ("xchacha20", "secretbox", "fernet")
@@ -36,7 +38,7 @@ AUTHENTICATED_CIPHERS = ("aes-siv", "xchacha20", "secretbox", "fernet", "hmac")
 ENCRYPTING_CIPHERS = ("aes-siv", "xchacha20", "secretbox", "fernet")
 CIPHER_IDS = {"plain": 0, "hmac": 1, "aes-siv": 2, "xchacha20": 3, "secretbox": 4, "fernet": 5}
 SERIALIZER_IDS = {"json": 1, "msgpack": 2, "schema": 3}
-COMPRESSOR_IDS = {"none": 0, "deflate": 1, "deflate-dict": 2}
+COMPRESSOR_IDS = {"none": 0, "deflate": 1, "deflate-dict": 2, "zstd-dict": 3}
 
 
 def reference_payloads_path() -> Path:

@@ -271,7 +271,7 @@ NOISE = base64.b64encode(hashlib.sha512(b"incompressible").digest()).decode()
 INCOMPRESSIBLE = {"k": NOISE}
 
 
-@pytest.mark.parametrize("compressor", ["deflate", "deflate-dict"])
+@pytest.mark.parametrize("compressor", ["deflate", "deflate-dict", "zstd-dict"])
 @pytest.mark.parametrize("serializer", ["json", "msgpack", "schema"])
 @pytest.mark.parametrize("cipher", ["aes-siv", "fernet", "plain"])
 def test_compressed_flag_is_set_only_when_shorter(

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from trackcodec import compressors, registry
+from trackcodec import zstd as tzstd
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^([ \t]*)```(\w+)[^\n]*\n(.*?)^\1```", re.M | re.S)
@@ -39,12 +40,17 @@ def _restore_registries() -> Iterator[None]:
     tables = [registry._serializers, registry._compressors, registry._ciphers]
     saved = [dict(table) for table in tables]
     dictionaries = dict(compressors._DICTIONARIES)
+    zstd_tables = [tzstd._registered, tzstd._digested]
+    zstd_saved = [dict(table) for table in zstd_tables]
     yield
     for table, before in zip(tables, saved, strict=True):
         table.clear()
         table.update(before)
     compressors._DICTIONARIES.clear()
     compressors._DICTIONARIES.update(dictionaries)
+    for table, before in zip(zstd_tables, zstd_saved, strict=True):
+        table.clear()
+        table.update(before)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS.parent)))

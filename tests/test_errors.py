@@ -29,12 +29,14 @@ from trackcodec import (
     SchemaSerializer,
     SecretBoxCipher,
     TokenExpired,
+    TokenHeader,
     TrackcodecError,
     UnknownKey,
     UnsupportedToken,
     XChaCha20Cipher,
     errors,
 )
+from trackcodec.zstd import ZstdDictCompressor
 
 PAYLOAD = {"url": "https://shop.example.com/p/42", "metadata": {"customer_id": 123456}}
 
@@ -149,6 +151,14 @@ def _block(monkeypatch: pytest.MonkeyPatch, *packages: str) -> None:
             "nacl",
             "nacl",
         ),
+        pytest.param(
+            ZstdDictCompressor,
+            "backports",
+            "zstd",
+            marks=pytest.mark.skipif(
+                sys.version_info >= (3, 14), reason="zstd is in 3.14's stdlib"
+            ),
+        ),
     ],
     ids=[
         "msgpack",
@@ -160,6 +170,7 @@ def _block(monkeypatch: pytest.MonkeyPatch, *packages: str) -> None:
         "default-msgpack",
         "default-crypto",
         "from-names",
+        "zstd-dict",
     ],
 )
 def test_missing_dependency_names_the_extra(
@@ -210,7 +221,9 @@ _SUBPROCESS = textwrap.dedent(
     import importlib.abc
     import sys
 
-    BLOCKED = {"msgpack", "cryptography", "nacl"}
+    BLOCKED = {"msgpack", "cryptography", "nacl", "backports"}
+    if sys.version_info < (3, 14):
+        BLOCKED.add("compression")
 
 
     class Blocker(importlib.abc.MetaPathFinder):
@@ -240,6 +253,7 @@ _SUBPROCESS = textwrap.dedent(
         (lambda: AESSIVCipher(bytes(32)), "crypto"),
         (lambda: XChaCha20Cipher(bytes(32)), "nacl"),
         (lambda: Codec.default(ring), "msgpack"),
+        (lambda: Codec.from_names(serializer="json", compressor="zstd-dict", keys=ring), "zstd"),
     ):
         try:
             build()
@@ -254,6 +268,13 @@ _SUBPROCESS = textwrap.dedent(
         assert "trackcodec[crypto]" in str(exc), exc
     else:
         raise AssertionError("decoded an AES-SIV token without cryptography")
+    if sys.version_info < (3, 14):
+        try:
+            codec.decode(sys.argv[3])
+        except UnsupportedToken as exc:
+            assert "trackcodec[zstd]" in str(exc), exc
+        else:
+            raise AssertionError("decoded a zstd-dict token without zstd")
     print("ok")
     """
 )
@@ -262,8 +283,10 @@ _SUBPROCESS = textwrap.dedent(
 def test_import_without_any_optional_dependency() -> None:
     ring = fixed_ring()
     aes_token = make_codec(Combo("json", "none", "aes-siv")).encode(PAYLOAD)
+    zstd_token = make_codec(Combo("json", "zstd-dict", "hmac")).encode(PAYLOAD)
+    assert TokenHeader.parse(zstd_token).compressor_id == 3
     result = subprocess.run(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, "-c", _SUBPROCESS, ring.to_string(), aes_token],
+        [sys.executable, "-c", _SUBPROCESS, ring.to_string(), aes_token, zstd_token],
         capture_output=True,
         text=True,
         timeout=120,

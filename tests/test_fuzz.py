@@ -34,6 +34,7 @@ from trackcodec import (
 from trackcodec.codec import b64encode
 from trackcodec.compressors import DeflateCompressor, DeflateDictCompressor
 from trackcodec.serializers.msgpack import default as msgpack_default
+from trackcodec.zstd import ZstdDictCompressor
 
 FUZZ = settings(max_examples=2000)
 SMALL_LIMITS = Limits(max_token_length=600, max_payload_size=256, max_depth=4)
@@ -46,6 +47,8 @@ CODECS: list[Codec] = [
     make_codec(Combo("json", "none", "fernet")),
     make_codec(Combo("json", "deflate", "plain")),
     make_codec(Combo("msgpack", "deflate-dict", "plain")),
+    make_codec(Combo("msgpack", "zstd-dict", "aes-siv")),
+    make_codec(Combo("json", "zstd-dict", "plain")),
     make_codec(Combo("schema", "none", "plain")),
     make_codec(Combo("schema", "deflate", "aes-siv"), accept_unauthenticated=True),
     make_codec(
@@ -54,6 +57,7 @@ CODECS: list[Codec] = [
     Codec(serializer=JSONSerializer(), cipher=HMACCipher, keys=fixed_ring(), limits=SMALL_LIMITS),
 ]
 SIGNER = HMACCipher(fixed_ring().secret(0))
+ZSTD = ZstdDictCompressor()
 
 
 def _decode_everywhere(token: str) -> None:
@@ -128,6 +132,8 @@ def test_random_payloads_behind_a_valid_envelope(data: bytes) -> None:
         body = DeflateCompressor().compress(body)
     elif control & 0x40 and compressor_id == 2:
         body = DeflateDictCompressor().compress(body)
+    elif control & 0x40 and compressor_id == 3:
+        body = ZSTD.compress(body)
     signed = bool(control & 0x80)
     token = raw_token(
         body,

@@ -19,6 +19,7 @@ from trackcodec import (
     MalformedToken,
 )
 from trackcodec.compressors import DeflateCompressor, DeflateDictCompressor
+from trackcodec.zstd import ZstdDictCompressor
 
 BIG = Limits(max_token_length=10**6, max_payload_size=10**7, max_depth=256)
 SIGNER = HMACCipher(fixed_ring().secret(0))
@@ -122,7 +123,7 @@ def test_token_of_exactly_the_maximum_length_is_accepted() -> None:
 # -- decompressed size --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("compressor", ["deflate", "deflate-dict"])
+@pytest.mark.parametrize("compressor", ["deflate", "deflate-dict", "zstd-dict"])
 @pytest.mark.parametrize("cipher", ["aes-siv", "hmac", "plain"])
 def test_compression_bomb_is_refused(compressor: str, cipher: str) -> None:
     payload = {"k": "x" * 100_000}
@@ -137,7 +138,7 @@ def test_compression_bomb_is_refused(compressor: str, cipher: str) -> None:
     assert make_codec(combo, limits=BIG).decode(token) == payload
 
 
-@pytest.mark.parametrize("compressor", ["none", "deflate", "deflate-dict"])
+@pytest.mark.parametrize("compressor", ["none", "deflate", "deflate-dict", "zstd-dict"])
 def test_payload_of_exactly_the_maximum_size_round_trips(compressor: str) -> None:
     size = 1000
     overhead = len(JSONSerializer().dumps({"a": ""}))
@@ -155,7 +156,7 @@ def test_payload_of_exactly_the_maximum_size_round_trips(compressor: str) -> Non
             codec.decode(token)
 
 
-@pytest.mark.parametrize("compressor", ["none", "deflate", "deflate-dict"])
+@pytest.mark.parametrize("compressor", ["none", "deflate", "deflate-dict", "zstd-dict"])
 def test_encode_refuses_payloads_larger_than_the_limit_even_if_they_compress(
     compressor: str,
 ) -> None:
@@ -174,7 +175,11 @@ def test_uncompressed_payload_over_the_limit_is_refused() -> None:
 
 def test_hand_made_bombs_behind_a_valid_signature() -> None:
     bomb = b'{"k":"' + b"x" * 1_000_000 + b'"}'
-    for compressor_id, compressor in ((1, DeflateCompressor()), (2, DeflateDictCompressor())):
+    for compressor_id, compressor in (
+        (1, DeflateCompressor()),
+        (2, DeflateDictCompressor()),
+        (3, ZstdDictCompressor()),
+    ):
         body = compressor.compress(bomb)
         token = raw_token(
             body, serializer_id=1, compressor_id=compressor_id, cipher_id=1, seal=SIGNER

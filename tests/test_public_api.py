@@ -77,7 +77,7 @@ def test_optional_dependencies_are_not_imported_eagerly() -> None:
     import ast
     from pathlib import Path
 
-    optional = {"msgpack", "cryptography", "nacl"}
+    optional = {"msgpack", "cryptography", "nacl", "backports", "compression"}
     for path in Path(trackcodec.__file__).parent.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:

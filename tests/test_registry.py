@@ -39,6 +39,7 @@ from trackcodec import (
 )
 from trackcodec.codec import b64decode, b64encode
 from trackcodec.keys import derive_subkey
+from trackcodec.zstd import ZstdDictCompressor
 
 PAYLOAD = {"url": "https://shop.example.com/p/42", "metadata": {"customer_id": 123456}}
 
@@ -57,7 +58,7 @@ def _isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_registered_names() -> None:
     # Built-in names first (other tests, and docs examples, may have added theirs).
     assert registry.serializer_names()[:3] == list(SERIALIZERS)
-    assert registry.compressor_names()[:3] == list(COMPRESSORS)
+    assert registry.compressor_names()[: len(COMPRESSORS)] == list(COMPRESSORS)
     assert registry.cipher_names()[:6] == list(CIPHERS)
     for name, id in SERIALIZER_IDS.items():
         assert registry.serializer_by_id(id)[0] == name  # type: ignore[index]
@@ -212,7 +213,19 @@ def test_register_serializer_round_trips_and_decodes_by_id() -> None:
     assert info.serializer == "test-sorted-json"
 
 
+def _free_compressor_id_3() -> None:
+    """Unregister zstd-dict (from this test's copy of the registry): it holds the last id."""
+    del registry._compressors["zstd-dict"]
+
+
+def test_every_compressor_id_is_built_in() -> None:
+    assert registry.compressor_by_id(3) == ("zstd-dict", ZstdDictCompressor)
+    with pytest.raises(ConfigurationError, match="zstd-dict"):
+        register_compressor("test-zlib", ZlibCompressor, id=3)
+
+
 def test_register_compressor_round_trips_and_decodes_by_id() -> None:
+    _free_compressor_id_3()
     register_compressor("test-zlib", ZlibCompressor, id=3)
     codec = Codec.from_names(serializer="json", compressor="test-zlib", keys=fixed_ring())
     payload = {"k": "abc" * 100}
@@ -356,6 +369,7 @@ class _NeedsAMissingPackage:
 def test_a_compressor_missing_its_package_is_unsupported_only_after_authentication() -> None:
     # Decoding raises InvalidToken and nothing else, for any text: a forged
     # header naming such a compressor is a forgery (404), not an ImportError (500).
+    _free_compressor_id_3()
     register_compressor("test-missing", _NeedsAMissingPackage, id=3)
     ring = fixed_ring()
     codec = make_codec(("msgpack", "deflate", "aes-siv"))

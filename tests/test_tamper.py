@@ -17,6 +17,7 @@ from support import (
     AUTHENTICATED_CIPHERS,
     B64URL_ALPHABET,
     CIPHER_IDS,
+    COMPRESSOR_IDS,
     Combo,
     fixed_secret,
     make_codec,
@@ -27,6 +28,7 @@ from trackcodec import (
     InvalidToken,
     KeyRing,
     MalformedToken,
+    TokenHeader,
     UnknownKey,
     UnsupportedToken,
 )
@@ -52,14 +54,18 @@ class Sealed(NamedTuple):
 
 @pytest.fixture(
     scope="module",
-    params=[(c, ts) for c in AUTHENTICATED_CIPHERS for ts in (True, False)],
-    ids=lambda p: f"{p[0]}-{'timestamp' if p[1] else 'no-timestamp'}",
+    params=[
+        *((c, ts, "deflate") for c in AUTHENTICATED_CIPHERS for ts in (True, False)),
+        *((c, False, "zstd-dict") for c in ("aes-siv", "hmac")),
+    ],
+    ids=lambda p: f"{p[0]}-{'timestamp' if p[1] else 'no-timestamp'}-{p[2]}",
 )
 def sealed(request: pytest.FixtureRequest) -> Sealed:
-    cipher, timestamp = request.param
-    codec = make_codec(Combo("msgpack", "deflate", cipher), keys=RING, timestamp=timestamp)
+    cipher, timestamp, compressor = request.param
+    codec = make_codec(Combo("msgpack", compressor, cipher), keys=RING, timestamp=timestamp)
     token = codec.encode(PAYLOAD, now=ISSUED_AT)
     raw = b64decode(token)
+    assert TokenHeader.parse(token).compressor_id == COMPRESSOR_IDS[compressor]
     assert codec.decode(token) == PAYLOAD
     return Sealed(codec, CIPHER_IDS[cipher], raw, 7 if timestamp else 3)
 

@@ -1,7 +1,7 @@
 """The ``trackcodec`` command (``pip install 'trackcodec[cli]'``).
 
 Commands: ``bench`` (choose settings by measuring them), ``keygen``,
-``encode``, ``decode`` and ``rewrite``. Settings come from flags, from
+``encode``, ``decode``, ``rewrite`` and ``train-dict``. Settings come from flags, from
 ``TRACKCODEC_*`` environment variables and from a TOML file (``--config``),
 in that order of precedence.
 
@@ -31,6 +31,7 @@ from trackcodec import __version__, legacy, registry
 from trackcodec import bench as b
 from trackcodec._explain import explain as explain_token
 from trackcodec._explain import when
+from trackcodec._zstd_cli import train_dict
 from trackcodec.bench import REQUIREMENTS, PayloadFileError, check_payload
 from trackcodec.bench._terminal import print_report, run_with_progress, width
 from trackcodec.codec import TokenHeader
@@ -568,3 +569,6 @@ def bench(
         with _errors():
             b.plot(result, plot_file, recommendation)
         err.print(f"wrote {plot_file}", highlight=False)
+
+
+main.add_command(train_dict)

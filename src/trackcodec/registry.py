@@ -22,6 +22,7 @@ from trackcodec.compressors import DeflateCompressor, DeflateDictCompressor, NoC
 from trackcodec.errors import ConfigurationError
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
 from trackcodec.serializers import JSONSerializer, MsgpackSerializer, SchemaSerializer
+from trackcodec.zstd import ZstdDictCompressor
 
 __all__ = [
     "cipher_names",
@@ -44,6 +45,7 @@ _compressors: dict[str, tuple[int, CompressorFactory]] = {
     "none": (NoCompressor.id, NoCompressor),
     "deflate": (DeflateCompressor.id, DeflateCompressor),
     "deflate-dict": (DeflateDictCompressor.id, DeflateDictCompressor),
+    "zstd-dict": (ZstdDictCompressor.id, ZstdDictCompressor),  # extra: trackcodec[zstd]
 }
 _ciphers: dict[str, tuple[int, CipherFactory]] = {
     "aes-siv": (AESSIVCipher.id, AESSIVCipher),
@@ -78,7 +80,12 @@ def register_serializer(name: str, factory: SerializerFactory, *, id: int) -> No
 
 
 def register_compressor(name: str, factory: CompressorFactory, *, id: int) -> None:
-    """Make a compressor available by ``name`` and decodable by ``id`` (only 3 is free).
+    """Make a compressor available by ``name`` and decodable by ``id`` (0-3).
+
+    The token header has room for four compressor ids and trackcodec uses all
+    of them; to compress your payloads better, register a dictionary
+    (`trackcodec.compressors.register_dictionary`,
+    `trackcodec.zstd.register_zstd_dictionary`) instead.
 
     Raises:
         ConfigurationError: The name or id is taken by another factory.
