@@ -38,7 +38,7 @@ def test_defaults() -> None:
     assert config.token_param is None
     assert (config.serializer, config.compressor, config.cipher) == (
         "msgpack",
-        "deflate",
+        "deflate-dict",
         "aes-siv",
     )
     assert config.keys is None

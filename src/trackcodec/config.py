@@ -68,7 +68,7 @@ class TrackingConfig(BaseModel):
         append_slash: Append ``/`` to tracking URLs.
         token_param: Put the token in this query parameter instead of the path.
         serializer: Registry name or `Serializer` instance (``msgpack``).
-        compressor: Registry name or `Compressor` instance (``deflate``).
+        compressor: Registry name or `Compressor` instance (``deflate-dict``).
         cipher: Registry name or `CipherFactory` (``aes-siv``).
         keys: The `KeyRing` or its text form. Required unless the cipher is ``plain``.
         timestamp: Write the issue time into tokens (always on when ``ttl`` is set).
@@ -98,7 +98,7 @@ class TrackingConfig(BaseModel):
     append_slash: bool = False
     token_param: str | None = None
     serializer: Annotated[str | Serializer, SkipValidation] = "msgpack"
-    compressor: Annotated[str | Compressor, SkipValidation] = "deflate"
+    compressor: Annotated[str | Compressor, SkipValidation] = "deflate-dict"
     cipher: Annotated[str | CipherFactory, SkipValidation] = "aes-siv"
     keys: Annotated[KeyRing | None, SkipValidation] = None
     timestamp: bool = False
