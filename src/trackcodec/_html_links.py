@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 from trackcodec._html_tokenizer import (
@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_UNSUBSCRIBE_PATTERN",
     "OPT_OUT_ATTRIBUTES",
     "LinkTracker",
+    "apply_edits",
     "escape_attribute",
 ]
 
@@ -291,12 +292,47 @@ class LinkTracker:
 
     def mint_pending(self) -> None:
         """Mint the tracking URLs of the links found since the last call, in document order."""
-        tracking_url = self.tracking_url
-        for pending in self._pending:
-            tracked = tracking_url(pending.url, pending.name)
-            if tracked is not None:
-                pending.value = escape_attribute(tracked, pending.quote)
+        for pending, value in zip(self._pending, self.mint(self._pending), strict=True):
+            pending.value = value
         self._pending.clear()
+
+    def take_pending(self) -> list[Pending]:
+        """The links found since the last call, unminted, in document order; then forget them."""
+        found = list(self._pending)
+        self._pending.clear()
+        return found
+
+    def mint(self, links: Sequence[Pending]) -> list[str | None]:
+        """The new ``href`` values of ``links``, minted in order (None: left as it was)."""
+        tracking_url = self.tracking_url
+        values: list[str | None] = []
+        for pending in links:
+            tracked = tracking_url(pending.url, pending.name)
+            values.append(None if tracked is None else escape_attribute(tracked, pending.quote))
+        return values
+
+
+def apply_edits(text: str, edits: Edits) -> str:
+    """``text`` with ``edits`` made (a `Pending` whose value is None is left as it was)."""
+    if not edits:
+        return text
+    parts: list[str] = []
+    append = parts.append
+    pos = 0
+    for start, end, edit in edits:
+        replacement = edit if type(edit) is str else cast(Pending, edit).value
+        if replacement is None:
+            continue  # a link the tracker refused: left as it was
+        if start < pos:
+            if replacement:
+                continue  # overlaps an earlier edit (a marker inside a link): keep the first
+            start = pos  # two removals sharing whitespace
+        append(text[pos:start])
+        append(replacement)
+        if end > pos:
+            pos = end
+    append(text[pos:])
+    return "".join(parts)
 
 
 def _edit_start(edit: tuple[int, int, str | Pending]) -> int:

@@ -27,17 +27,18 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, NamedTuple, Protocol
 
 from trackcodec._html_links import (
     DEFAULT_UNSUBSCRIBE_PATTERN,
     OPT_OUT_ATTRIBUTES,
     Edits,
     LinkTracker,
-    Pending,
     _edit_start,
+    apply_edits,
     escape_attribute,
 )
+from trackcodec._html_template import PreparedHTML
 from trackcodec._html_tokenizer import (
     COMMENT,
     END,
@@ -53,8 +54,10 @@ __all__ = [
     "DEFAULT_UNSUBSCRIBE_PATTERN",
     "OPT_OUT_ATTRIBUTES",
     "PixelPlacement",
+    "PreparedHTML",
     "TrackerLike",
     "TrackingURLSettings",
+    "prepare_html",
     "rewrite_html",
     "rewrite_text",
 ]
@@ -176,6 +179,140 @@ def rewrite_html(
         ConfigurationError: The tracker has no base URL for what it is asked
             to make (raised by the tracker).
     """
+    scan = _scan(
+        html,
+        tracker,
+        metadata,
+        click_tracking=click_tracking,
+        open_tracking=open_tracking,
+        pixel=pixel,
+        pixel_marker=pixel_marker,
+        utm=utm,
+        unsubscribe_pattern=unsubscribe_pattern,
+        link_name_key=link_name_key,
+        link_index_key=link_index_key,
+        strip_attributes=strip_attributes,
+        vml=vml,
+        encoding=encoding,
+    )
+    if scan.links is not None:
+        scan.links.mint_pending()
+    edits = scan.edits
+    if scan.pixel is not None:
+        edits.append((*scan.pixel, _pixel_tag(tracker.open_url(metadata))))
+        edits.sort(key=_edit_start)
+    return apply_edits(scan.text, edits)
+
+
+def prepare_html(
+    html: str | bytes,
+    tracker: TrackerLike,
+    *,
+    click_tracking: bool = True,
+    open_tracking: bool = True,
+    pixel: PixelPlacement = "bottom",
+    pixel_marker: str = DEFAULT_PIXEL_MARKER,
+    utm: Mapping[str, str] | None = None,
+    unsubscribe_pattern: str | re.Pattern[str] | None = DEFAULT_UNSUBSCRIBE_PATTERN,
+    link_name_key: str | None = "link_name",
+    link_index_key: str | None = "link_index",
+    strip_attributes: bool = True,
+    vml: bool = False,
+    encoding: str | None = None,
+) -> PreparedHTML:
+    """Scan an email once, to render it for many recipients.
+
+    ``prepare_html(html, tracker, **options).render(metadata)`` returns
+    exactly what ``rewrite_html(html, tracker, metadata, **options)`` does,
+    but the document is parsed once: each `PreparedHTML.render` only mints
+    the recipient's tokens and joins the text around them. Which links are
+    tracked is decided here, once (a link the tracker refuses is still left
+    alone at render time, as by `rewrite_html`).
+
+    Args:
+        html: The document, as for `rewrite_html`.
+        tracker: Makes the URLs at render time; a `trackcodec.Tracker`.
+        click_tracking: As for `rewrite_html`.
+        open_tracking: As for `rewrite_html`.
+        pixel: As for `rewrite_html`.
+        pixel_marker: As for `rewrite_html`.
+        utm: As for `rewrite_html`.
+        unsubscribe_pattern: As for `rewrite_html`.
+        link_name_key: As for `rewrite_html`.
+        link_index_key: As for `rewrite_html`.
+        strip_attributes: As for `rewrite_html`.
+        vml: As for `rewrite_html`.
+        encoding: As for `rewrite_html`.
+
+    Returns:
+        The prepared template; thread-safe, it holds about the document's size.
+
+    Raises:
+        ValueError: ``bytes`` that do not decode, an unknown charset, or an
+            unknown ``pixel`` placement.
+        TypeError: ``html`` is neither ``str`` nor ``bytes``.
+    """
+    scan = _scan(
+        html,
+        tracker,
+        None,
+        click_tracking=click_tracking,
+        open_tracking=open_tracking,
+        pixel=pixel,
+        pixel_marker=pixel_marker,
+        utm=utm,
+        unsubscribe_pattern=unsubscribe_pattern,
+        link_name_key=link_name_key,
+        link_index_key=link_index_key,
+        strip_attributes=strip_attributes,
+        vml=vml,
+        encoding=encoding,
+    )
+    return PreparedHTML(
+        scan.text,
+        scan.edits,
+        scan.links.take_pending() if scan.links is not None else (),
+        scan.pixel,
+        click_url=tracker.click_url,
+        open_url=tracker.open_url,
+        pixel_tag=_pixel_tag,
+        utm=utm,
+        name_key=link_name_key,
+        index_key=link_index_key,
+    )
+
+
+def _pixel_tag(url: str) -> str:
+    return _PIXEL.format(src=escape_attribute(url, '"'))
+
+
+class _Scan(NamedTuple):
+    """What a document needs to be rewritten, whatever the metadata."""
+
+    text: str
+    edits: Edits  # links (`Pending`, minted later) and attribute removals, in order
+    links: LinkTracker | None  # None when links are not tracked
+    pixel: tuple[int, int] | None  # the span the pixel replaces (usually empty), or None
+
+
+def _scan(
+    html: str | bytes,
+    tracker: TrackerLike,
+    metadata: Mapping[str, Any] | None,
+    *,
+    click_tracking: bool,
+    open_tracking: bool,
+    pixel: PixelPlacement,
+    pixel_marker: str,
+    utm: Mapping[str, str] | None,
+    unsubscribe_pattern: str | re.Pattern[str] | None,
+    link_name_key: str | None,
+    link_index_key: str | None,
+    strip_attributes: bool,
+    vml: bool,
+    encoding: str | None,
+) -> _Scan:
+    """Find the links to track and where the pixel goes; mint nothing."""
     if pixel not in _PIXEL_PLACEMENTS:
         raise ValueError(f"pixel must be one of {', '.join(_PIXEL_PLACEMENTS)}, not {pixel!r}")
     text = _as_text(html, encoding)
@@ -236,21 +373,15 @@ def rewrite_html(
         elif name == "img" and not has_pixel:
             has_pixel = _is_pixel(text, token, open_base)
 
-    if links is not None:
-        links.mint_pending()
+    span: tuple[int, int] | None = None
     if open_tracking and pixel != "none" and not has_pixel:
-        tag = _PIXEL.format(src=escape_attribute(tracker.open_url(metadata), '"'))
         # Before what the end of the input cuts off (an unclosed tag would swallow it).
         at = body_end if body_end >= 0 else html_end if html_end >= 0 else cut
         if pixel == "top" and body_start >= 0:
             at = body_start
         marker_at = _marker(text, pixel_marker) if pixel == "placeholder" and pixel_marker else -1
-        if marker_at >= 0:
-            edits.append((marker_at, marker_at + len(pixel_marker), tag))
-        else:
-            edits.append((at, at, tag))
-        edits.sort(key=_edit_start)
-    return _apply(text, edits)
+        span = (marker_at, marker_at + len(pixel_marker)) if marker_at >= 0 else (at, at)
+    return _Scan(text, edits, links, span)
 
 
 def rewrite_text(
@@ -316,28 +447,6 @@ def _trim_url(url: str) -> str:
             break
         end -= 1
     return url[:end]
-
-
-def _apply(text: str, edits: Edits) -> str:
-    if not edits:
-        return text
-    parts: list[str] = []
-    append = parts.append
-    pos = 0
-    for start, end, edit in edits:
-        replacement = edit if type(edit) is str else cast(Pending, edit).value
-        if replacement is None:
-            continue  # a link the tracker refused: left as it was
-        if start < pos:
-            if replacement:
-                continue  # overlaps an earlier edit (a marker inside a link): keep the first
-            start = pos  # two removals sharing whitespace
-        append(text[pos:start])
-        append(replacement)
-        if end > pos:
-            pos = end
-    append(text[pos:])
-    return "".join(parts)
 
 
 def _rewrite_conditional(
