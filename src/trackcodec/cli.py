@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from urllib.parse import parse_qs, urlsplit
 
 import click
 from pydantic import BaseModel
@@ -267,44 +266,25 @@ def encode(payload: str | None, token_only: bool, **settings: Any) -> None:
 # -- decode ---------------------------------------------------------------------------
 
 
-def _token_from(text: str, token_param: str | None) -> str:
-    """The token in a full URL, a path, or the token itself."""
-    if "/" not in text and "?" not in text:
-        return text
-    parts = urlsplit(text)
-    if token_param is not None:
-        values = parse_qs(parts.query).get(token_param)
-        if values:
-            return values[0].rstrip("/")  # append_slash puts "/" after the token
-    segments = [s for s in parts.path.split("/") if s]
-    if not segments:
-        raise InputError("no token in that URL")
-    return segments[-1]
-
-
-def _decode_legacy(token: str, config: TrackingConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+def _decode_legacy(token: str, tracker: Tracker[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     plain = legacy.is_legacy_plain(token)
     mode = "plain" if plain else "fernet"
-    if config.accept_legacy != mode:
+    if tracker.config.accept_legacy != mode:
         raise InputError(
             f"a pytracking {mode} token: set TRACKCODEC_ACCEPT_LEGACY={mode}"
             + ("" if plain else " and TRACKCODEC_LEGACY_FERNET_KEYS")
             + " to read it"
         )
     with _errors():
-        if plain:
-            data = legacy.decode_plain(token)
-        else:
-            keys = tuple(legacy.parse_fernet_key(k) for k in config.legacy_fernet_keys)
-            data, _ = legacy.loads_fernet(token, keys, ttl=config.ttl)
+        info = tracker.decode_token(token)
     about = {
         "format": f"pytracking 0.2 ({mode})",
-        "serializer": "json",
-        "cipher": mode,
-        "authenticated": not plain,
-        "encrypted": not plain,
+        "serializer": info.serializer,
+        "cipher": info.cipher,
+        "authenticated": info.authenticated,
+        "encrypted": info.encrypted,
     }
-    return data, about
+    return info.payload, about
 
 
 @main.command()
@@ -321,18 +301,20 @@ def decode(token: str | None, explain: bool, as_json: bool, **settings: Any) -> 
     """
     text = _read_argument(token, "token")
     tracker = _tracker(**settings)
-    config = tracker.config
-    value = _token_from(text, config.token_param)
+    with _errors():
+        value = tracker.token_of(text)
+    if not value:
+        raise InputError("no token in that URL")
     head: TokenHeader | None = None
     if legacy.is_legacy_plain(value) or legacy.is_legacy_fernet(value):
-        payload, about = _decode_legacy(value, config)
+        payload, about = _decode_legacy(value, tracker)
     else:
         with _errors():
             head = TokenHeader.parse(value)
         explained = explain_token(value, head, None, tracker.codec) if explain else []
         try:
             with _errors():
-                info = tracker.codec.decode_token(value, max_age=config.ttl)
+                info = tracker.decode_token(value)
         except InputError:
             if explained:  # what can be read without the key is still worth showing
                 click.echo("\n".join(explained))

@@ -33,6 +33,7 @@ class XChaCha20Cipher:
     """
 
     id = 3
+    layout = (("nonce", 24), ("ciphertext of the payload", None), ("Poly1305 tag", 16))
     name = "xchacha20"
     overhead = _NONCE_SIZE + _TAG_SIZE
     authenticated = True
@@ -83,6 +84,7 @@ class SecretBoxCipher:
     """
 
     id = 4
+    layout = (("nonce", 24), ("Poly1305 tag", 16), ("ciphertext of the payload", None))
     name = "secretbox"
     overhead = _NONCE_SIZE + _TAG_SIZE
     authenticated = True
