@@ -204,7 +204,7 @@ class Codec:
         if isinstance(keys, str):
             keys = KeyRing.from_string(keys)
         elif keys is not None and not isinstance(keys, KeyRing):
-            raise TypeError(f"keys= must be a KeyRing or its text form, not {keys!r}")
+            raise TypeError(f"keys= must be a KeyRing or its text form, not {type(keys).__name__}")
         if serializer is None:
             serializer = registry.serializer_factory("msgpack")()
         _require_backend("serializer", serializer, ("dumps", "loads"))
@@ -314,7 +314,7 @@ class Codec:
             TypeError: ``keys`` is neither a `KeyRing` nor its text form.
         """
         if not isinstance(keys, (KeyRing, str)):
-            raise TypeError(f"keys must be a KeyRing or its text form, not {keys!r}")
+            raise TypeError(f"keys must be a KeyRing or its text form, not {type(keys).__name__}")
         return cls.from_names(keys=keys, **options)
 
     @classmethod
