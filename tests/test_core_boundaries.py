@@ -330,3 +330,13 @@ def test_key_ring_text_errors_never_show_the_secret() -> None:
     with pytest.raises(ConfigurationError) as caught:
         KeyRing.from_string(f"tck1:0.{secret}*")
     assert secret not in str(caught.value)
+
+
+def test_a_codec_decodes_with_the_backends_known_when_built() -> None:
+    before = make_codec_json()
+    registry.register_cipher("test-ten", TenCipher)
+    after = make_codec_json()
+    token = Codec(keys=fixed_ring(), serializer=JSONSerializer(), cipher=TenCipher).encode({"a": 1})
+    assert after.decode(token) == {"a": 1}
+    with pytest.raises(UnsupportedToken, match="cipher id 10"):
+        before.decode(token)

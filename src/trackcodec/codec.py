@@ -136,10 +136,12 @@ class Codec:
     """Encodes payload mappings to tokens and decodes tokens back.
 
     The codec encodes with one serializer, compressor and cipher, and decodes
-    every token made with any registered combination, reading the token's
-    header, as long as its key is in the ring. Changing settings never breaks
-    links already sent. A codec is immutable: its attributes are read-only,
-    and it is safe to share between threads.
+    every token made with any combination of the backends registered when it
+    is built (an explicit set, as MultiFernet's keys are: registering later
+    changes no codec already built), reading the token's header, as long as
+    its key is in the ring. Changing settings never breaks links already
+    sent. A codec is immutable: its attributes are read-only, and it is safe
+    to share between threads.
 
     Args:
         keys: The key ring (or its text form). Required unless the cipher is
@@ -181,6 +183,7 @@ class Codec:
         "_header",
         "_header_compressed",
         "_keys",
+        "_known",
         "_limits",
         "_min_compress",
         "_routes",
@@ -257,6 +260,9 @@ class Codec:
         self._compressors: dict[int, Compressor] = {compressor.id: compressor}
         self._serializers: dict[int, Serializer] = {serializer.id: serializer}
         self._routes: dict[bytes, _Route] = {}
+        # Like MultiFernet, a codec decodes with an explicit set of backends: those
+        # registered when it is built. Decoding never reads the changing registry.
+        self._known = registry.known()
 
     # Read-only views: a codec's configuration is fixed once built.
 
@@ -596,7 +602,7 @@ class Codec:
         if cipher_id == self._cipher.id:
             factory = self._cipher_factory
         else:
-            entry = registry.cipher_by_id(cipher_id)
+            entry = self._known.ciphers.get(cipher_id)
             if entry is None:
                 raise UnsupportedToken(f"unknown cipher id {cipher_id}")
             factory = entry[1]
@@ -623,8 +629,10 @@ class Codec:
         backend = cache.get(stage_id)
         if backend is not None:
             return backend
-        lookup = registry.compressor_by_id if kind == "compressor" else registry.serializer_by_id
-        entry = lookup(stage_id)
+        known: Mapping[int, tuple[str, Any]] = (
+            self._known.compressors if kind == "compressor" else self._known.serializers
+        )
+        entry = known.get(stage_id)
         if entry is None:
             raise UnsupportedToken(f"unknown {kind} id {stage_id}")
         try:

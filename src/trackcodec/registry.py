@@ -13,8 +13,8 @@ is safe.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from trackcodec.ciphers import (
     AESSIVCipher,
@@ -31,8 +31,10 @@ from trackcodec.serializers import JSONSerializer, MsgpackSerializer, SchemaSeri
 from trackcodec.wire import MAX_COMPRESSOR_ID, MAX_ID
 
 __all__ = [
+    "Known",
     "cipher_names",
     "compressor_names",
+    "known",
     "register_cipher",
     "register_compressor",
     "register_serializer",
@@ -182,6 +184,29 @@ def _by_id(table: dict[str, tuple[int, Any]], id: int) -> tuple[str, Any] | None
         if entry_id == id:
             return name, factory
     return None
+
+
+class Known(NamedTuple):
+    """Every registered backend by id, at one moment: what a codec decodes with.
+
+    Attributes:
+        serializers: ``{id: (name, factory)}``.
+        compressors: ``{id: (name, factory)}``.
+        ciphers: ``{id: (name, factory)}``.
+    """
+
+    serializers: Mapping[int, tuple[str, SerializerFactory]]
+    compressors: Mapping[int, tuple[str, CompressorFactory]]
+    ciphers: Mapping[int, tuple[str, CipherFactory]]
+
+
+def known() -> Known:
+    """The registered backends by id, now (later registrations do not change it)."""
+
+    def by_id(table: dict[str, tuple[int, Any]]) -> dict[int, tuple[str, Any]]:
+        return {entry_id: (name, factory) for name, (entry_id, factory) in table.items()}
+
+    return Known(by_id(_serializers), by_id(_compressors), by_id(_ciphers))
 
 
 def serializer_by_id(id: int) -> tuple[str, SerializerFactory] | None:
