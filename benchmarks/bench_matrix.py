@@ -45,7 +45,8 @@ CONSTRAINTS: tuple[tuple[str, list[str], int | None], ...] = (
 
 def _recommendations(result: BenchResult, stamped: BenchResult, source: str | None) -> str:
     lines = [
-        "| you need | `trackcodec bench` flags | recommended combination | µs, 3 URLs | longest URL |",
+        "| you need | `trackcodec bench` flags | recommended combination "
+        "| µs, 3 URLs | longest URL |",
         "|---|---|---|---:|---:|",
     ]
     for label, requirements, max_length in CONSTRAINTS:
