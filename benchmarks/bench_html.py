@@ -20,7 +20,7 @@ Everything is timed from the HTML text to the rewritten text, tokens
 included. Method: two warm-up runs of each candidate, then rounds in which
 every candidate runs once, in turn (so that machine drift hits all alike);
 the median of the rounds is reported. The ratio is pytracking's median over
-trackcodec's: the target is at least 5 on both documents.
+trackcodec's (the project's targets are in docs/concepts/performance.md).
 
 Run: ``.venv/bin/python benchmarks/bench_html.py [--rounds N]``.
 """
@@ -51,7 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OPEN = "https://t.example.com/o/"
 CLICK = "https://t.example.com/c/"
 METADATA = {"customer_id": 123456, "campaign": "fall-2026"}
-TARGET = 5.0
 OURS = "trackcodec rewrite_html (default Tracker)"
 FERNET = "pytracking adapt_html, Fernet"
 PLAIN = "pytracking adapt_html, plain"
@@ -96,11 +95,11 @@ class RecordingTracker:
         self.payloads: list[dict[str, Any]] = []
 
     def click_url(self, url: str, metadata: Mapping[str, Any] | None = None) -> str:
-        self.payloads.append(self._tracker._payload(url, metadata))
+        self.payloads.append(self._tracker.payload(url, metadata))
         return self._tracker.click_url(url, metadata)
 
     def open_url(self, metadata: Mapping[str, Any] | None = None) -> str:
-        self.payloads.append(self._tracker._payload(None, metadata))
+        self.payloads.append(self._tracker.payload(None, metadata))
         return self._tracker.open_url(metadata)
 
 
@@ -187,7 +186,6 @@ def main(argv: list[str] | None = None) -> int:
         "tokenizing the HTML and minting every token."
     )
     print(f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-    reached = True
     for name, doc, rounds in documents:
         size = len(doc.html.encode("utf-8"))
         distinct = len({part.split(" ", 1)[0] for part in doc.expected.split("⟦click ")[1:]})
@@ -208,12 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             f"pytracking Fernet / {medians[FERNET] / least:.1f}"
         )
         for label in (FERNET, PLAIN):
-            ratio = medians[label] / ours
-            reached &= ratio >= TARGET
-            verdict = "reached" if ratio >= TARGET else "NOT reached"
-            print(f"  speed-up over {label}: {ratio:.1f}x (target {TARGET:.0f}x: {verdict})")
+            print(f"  speed-up over {label}: {medians[label] / ours:.1f}x")
         print()
-    print("Target of at least 5x on both documents:", "reached" if reached else "NOT reached")
     return 0
 
 

@@ -30,8 +30,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def reference_payloads() -> dict[str, dict[str, Any]]:
     """The three reference payloads (``open``, ``click``, ``fat``), without ``_about``.
 
-    Read from ``../shared/bench/reference_payloads.json`` beside the repository,
-    or from the copy committed under ``tests/data/`` when that is absent.
+    Read from the package data (``trackcodec/data/reference_payloads.json``),
+    the copy ``trackcodec bench`` measures by default.
     """
     return support.load_reference_payloads()
 

@@ -239,7 +239,7 @@ _SUBPROCESS = textwrap.dedent(
         (MsgpackSerializer, "msgpack"),
         (lambda: AESSIVCipher(bytes(32)), "crypto"),
         (lambda: XChaCha20Cipher(bytes(32)), "nacl"),
-        (lambda: Codec.default(ring), "msgpack"),
+        (lambda: Codec.default(ring), "msgpack,crypto"),
     ):
         try:
             build()
