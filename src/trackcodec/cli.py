@@ -568,3 +568,10 @@ def bench(
         with _errors():
             b.plot(result, plot_file, recommendation)
         err.print(f"wrote {plot_file}", highlight=False)
+
+
+# -- event store commands (trackcodec.stores) ------------------------------------------
+
+from trackcodec.stores.cli import events as _events  # noqa: E402 - registered last
+
+main.add_command(_events)
