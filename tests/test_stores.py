@@ -436,3 +436,21 @@ def test_postgres_reconnects_after_the_connection_breaks(postgres_server: Postgr
         assert store.count() == 2
     finally:
         store.close()
+
+
+def test_postgres_auto_insert_uses_copy_for_big_batches(postgres_server: PostgresServer) -> None:  # noqa: F811
+    from trackcodec.stores.postgres import COPY_FROM
+
+    store = PostgresEventStore(postgres_server.fresh_dsn())  # insert="auto"
+    try:
+        small = [event(timestamp=T0 + i) for i in range(3)]
+        big = [event(timestamp=T0 + 10 + i) for i in range(COPY_FROM)]
+        store.emit(small)
+        assert not store._staging  # executemany
+        store.emit(big + small)  # duplicates of committed events, through COPY
+        assert store._staging
+        assert list(store.events()) == small + big
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="insert must be"):
+        PostgresEventStore(postgres_server.dsn, insert="fast")  # type: ignore[arg-type]

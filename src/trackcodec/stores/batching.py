@@ -128,6 +128,8 @@ class BatchingSink:
         """Events committed through this sink so far."""
         self.failed = 0
         """Events whose commit failed (their futures hold the exception)."""
+        self.batches = 0
+        """Batches handed to the inner sink (``committed / batches`` is the mean batch)."""
         self._thread = threading.Thread(
             target=self._run, name="trackcodec-batching-sink", daemon=True
         )
@@ -257,6 +259,7 @@ class BatchingSink:
         while (batch := self._take()) is not None:
             results = self._commit(batch)
             with self._cond:
+                self.batches += 1
                 self._in_flight = 0
                 for (_, future, _), error in zip(batch, results, strict=True):
                     if error is None:

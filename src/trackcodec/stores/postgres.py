@@ -31,12 +31,15 @@ from trackcodec.stores._base import (
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["MIGRATION_LOCK_KEY", "PostgresEventStore"]
+__all__ = ["COPY_FROM", "MIGRATION_LOCK_KEY", "PostgresEventStore"]
 
 MIGRATION_LOCK_KEY = 0x7472_6163_6B63  # "trackc": the advisory lock `migrate` holds
 """The ``pg_advisory_xact_lock`` key that serialises concurrent `migrate` calls."""
 
-InsertMethod = Literal["executemany", "copy"]
+InsertMethod = Literal["auto", "executemany", "copy"]
+
+COPY_FROM = 100
+"""With ``insert="auto"``, batches of at least this many events go through ``COPY``."""
 
 # Version n of the schema is reached by running _MIGRATIONS[n - 1].
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -105,7 +108,7 @@ class PostgresEventStore:
 
     Each `emit` is one transaction; rows go in with ``INSERT ... ON CONFLICT
     (id) DO NOTHING`` (pipelined ``executemany``) or through ``COPY`` into a
-    temporary table, so emitting an event twice stores it once. Writes use
+    temporary table (see ``insert``), so emitting an event twice stores it once. Writes use
     one connection guarded by a lock: the `BatchingSink` in front of a
     store already turns concurrent requests into one writer's batches, and
     a pool would only add connections competing for the same index pages.
@@ -121,8 +124,11 @@ class PostgresEventStore:
 
     Args:
         dsn: A libpq connection string or ``postgresql://`` URL.
-        insert: ``"executemany"`` (default) or ``"copy"``; see the stores
-            page for measured figures.
+        insert: ``"executemany"`` (pipelined ``INSERT ... ON CONFLICT``),
+            ``"copy"`` (``COPY`` into a temporary table, then one
+            ``INSERT ... SELECT ... ON CONFLICT``), or ``"auto"`` (default):
+            ``COPY`` for batches of `COPY_FROM` events or more, where it is
+            measured faster, ``executemany`` for smaller ones, where it is.
         migrate: Run `migrate` when opening (default ``True``).
         connect_timeout: Seconds to wait for a connection.
 
@@ -141,13 +147,13 @@ class PostgresEventStore:
         self,
         dsn: str,
         *,
-        insert: InsertMethod = "executemany",
+        insert: InsertMethod = "auto",
         migrate: bool = True,
         connect_timeout: float = 10.0,
     ) -> None:
         require("psycopg", package="psycopg", extra="postgres", feature="PostgresEventStore")
-        if insert not in ("executemany", "copy"):
-            raise ValueError(f"insert must be 'executemany' or 'copy', not {insert!r}")
+        if insert not in ("auto", "executemany", "copy"):
+            raise ValueError(f"insert must be 'auto', 'executemany' or 'copy', not {insert!r}")
         self.dsn = dsn
         self.insert = insert
         self._connect_timeout = connect_timeout
@@ -231,7 +237,8 @@ class PostgresEventStore:
         rows = [_pg_row(event) for event in events]
         with self._lock:
             conn = self._writer()
-            if self.insert == "copy" and not self._staging:
+            use_copy = self.insert == "copy" or (self.insert == "auto" and len(rows) >= COPY_FROM)
+            if use_copy and not self._staging:
                 # Created outside the batch's transaction, so a failed batch keeps it.
                 conn.execute(
                     f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
@@ -239,7 +246,7 @@ class PostgresEventStore:
                 )
                 self._staging = True
             with conn.transaction(), conn.cursor() as cur:
-                if self.insert == "executemany":
+                if not use_copy:
                     cur.executemany(_INSERT, rows)
                     return
                 with cur.copy(f"COPY {_STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
