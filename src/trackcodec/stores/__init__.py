@@ -17,19 +17,12 @@ from typing import Protocol
 
 from trackcodec.event import EventSink, TrackingEvent
 from trackcodec.result import TrackingKind
-from trackcodec.stores._base import (
-    SCHEMA_VERSION,
-    Bucket,
-    Counts,
-    LinkCount,
-    SinkOverloaded,
-    Stats,
-    StatsRow,
-    StoreUnavailable,
-)
+from trackcodec.stores._base import SCHEMA_VERSION
 from trackcodec.stores.batching import BatchingSink, CallableSink
+from trackcodec.stores.errors import SinkOverloaded, StoreUnavailable
 from trackcodec.stores.postgres import PostgresEventStore
 from trackcodec.stores.sqlite import DEFAULT_SQLITE_PATH, SQLiteEventStore
+from trackcodec.stores.stats import Bucket, Counts, LinkCount, Stats, StatsRow
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",

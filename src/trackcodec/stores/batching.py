@@ -10,7 +10,7 @@ from concurrent.futures import Future, InvalidStateError
 from types import TracebackType
 
 from trackcodec.event import EventSink, TrackingEvent
-from trackcodec.stores._base import SinkOverloaded
+from trackcodec.stores.errors import SinkOverloaded
 
 __all__ = ["BatchingSink", "CallableSink"]
 

@@ -20,13 +20,12 @@ from trackcodec.stores._base import (
     EVENTS_TABLE,
     SCHEMA_TABLE,
     SCHEMA_VERSION,
-    Bucket,
-    Stats,
-    StoreUnavailable,
     event_row,
     metadata_json,
     row_event,
 )
+from trackcodec.stores.errors import StoreUnavailable
+from trackcodec.stores.stats import Bucket, Stats
 
 if TYPE_CHECKING:
     import psycopg

@@ -20,12 +20,11 @@ from trackcodec.stores._base import (
     EVENTS_TABLE,
     SCHEMA_TABLE,
     SCHEMA_VERSION,
-    Bucket,
-    Stats,
-    StoreUnavailable,
     event_row,
     row_event,
 )
+from trackcodec.stores.errors import StoreUnavailable
+from trackcodec.stores.stats import Bucket, Stats
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SQLiteEventStore", "Synchronous"]
 
