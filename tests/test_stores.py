@@ -454,3 +454,22 @@ def test_postgres_auto_insert_uses_copy_for_big_batches(postgres_server: Postgre
         store.close()
     with pytest.raises(ValueError, match="insert must be"):
         PostgresEventStore(postgres_server.dsn, insert="fast")  # type: ignore[arg-type]
+
+
+def test_stores_import_no_extra() -> None:
+    code = (
+        "import sys, trackcodec, trackcodec.stores\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'\n"
+        "assert 'click' not in sys.modules, 'click imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our code
+
+
+def test_postgres_store_without_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackcodec.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MissingDependencyError, match=r"trackcodec\[postgres\]"):
+        PostgresEventStore("postgresql://127.0.0.1:1/x")
+    with pytest.raises(MissingDependencyError, match=r"trackcodec\[postgres\]"):
+        open_store("postgresql://127.0.0.1:1/x")
