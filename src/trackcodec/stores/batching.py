@@ -256,17 +256,32 @@ class BatchingSink:
             return batch
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            results = self._commit(batch)
+        batch: list[_Item] | None = None
+        try:
+            while (batch := self._take()) is not None:
+                results = self._commit(batch)
+                with self._cond:
+                    self.batches += 1
+                    self._in_flight = 0
+                    for (_, future, _), error in zip(batch, results, strict=True):
+                        if error is None:
+                            self.committed += 1
+                        else:
+                            self.failed += 1
+                        _resolve(future, error)
+                    batch = None
+                    self._cond.notify_all()
+        except BaseException as exc:
+            # The inner sink raised something that is not an Exception (SystemExit...):
+            # refuse new events and fail every waiting future rather than leave it hanging.
             with self._cond:
-                self.batches += 1
+                self._closing = True
+                stranded = [*(batch or []), *self._queue]
+                self._queue.clear()
                 self._in_flight = 0
-                for (_, future, _), error in zip(batch, results, strict=True):
-                    if error is None:
-                        self.committed += 1
-                    else:
-                        self.failed += 1
-                    _resolve(future, error)
+                for _, future, _ in stranded:
+                    self.failed += 1
+                    _resolve(future, RuntimeError(f"the BatchingSink thread stopped: {exc!r}"))
                 self._cond.notify_all()
 
     def _commit(self, batch: list[_Item]) -> list[BaseException | None]:
