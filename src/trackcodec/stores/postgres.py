@@ -111,7 +111,7 @@ class PostgresEventStore:
     one connection guarded by a lock: the `BatchingSink` in front of a
     store already turns concurrent requests into one writer's batches, and
     a pool would only add connections competing for the same index pages.
-    The connection is re-opened when it breaks. Reads (`events`, `count`,
+    The connection is re-opened when it breaks, and the batch sent again. Reads (`events`, `count`,
     `stats`) use a short-lived connection of their own, so a long export
     never holds up writes.
 
@@ -225,7 +225,10 @@ class PostgresEventStore:
     def emit(self, events: Sequence[TrackingEvent], /) -> None:
         """Store a batch of events in one transaction; return once it is committed.
 
-        Events whose id is already stored are skipped.
+        Events whose id is already stored are skipped. When the connection
+        turns out to be broken, the batch is sent once more on a new one (safe:
+        rows are keyed by id, so a batch whose commit did happen is not
+        stored twice).
 
         Raises:
             StoreUnavailable: The store is closed.
@@ -233,28 +236,40 @@ class PostgresEventStore:
         """
         if not events:
             return
+        import psycopg
+
         rows = [_pg_row(event) for event in events]
+        use_copy = self.insert == "copy" or (self.insert == "auto" and len(rows) >= COPY_FROM)
         with self._lock:
-            conn = self._writer()
-            use_copy = self.insert == "copy" or (self.insert == "auto" and len(rows) >= COPY_FROM)
-            if use_copy and not self._staging:
-                # Created outside the batch's transaction, so a failed batch keeps it.
-                conn.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
-                    f"(LIKE {EVENTS_TABLE}) ON COMMIT DELETE ROWS"
-                )
-                self._staging = True
-            with conn.transaction(), conn.cursor() as cur:
-                if not use_copy:
-                    cur.executemany(_INSERT, rows)
-                    return
-                with cur.copy(f"COPY {_STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                cur.execute(
-                    f"INSERT INTO {EVENTS_TABLE} ({_COLUMN_LIST}) "
-                    f"SELECT {_COLUMN_LIST} FROM {_STAGING} ON CONFLICT (id) DO NOTHING"
-                )
+            try:
+                self._insert(rows, use_copy)
+            except psycopg.OperationalError:
+                if not self._conn.broken:
+                    raise
+                # The connection died (server restart, failover, idle timeout). Whether the
+                # commit happened or not, inserting again is safe: rows are keyed by id.
+                self._insert(rows, use_copy)
+
+    def _insert(self, rows: list[tuple[Any, ...]], use_copy: bool) -> None:
+        conn = self._writer()
+        if use_copy and not self._staging:
+            # Created outside the batch's transaction, so a failed batch keeps it.
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
+                f"(LIKE {EVENTS_TABLE}) ON COMMIT DELETE ROWS"
+            )
+            self._staging = True
+        with conn.transaction(), conn.cursor() as cur:
+            if not use_copy:
+                cur.executemany(_INSERT, rows)
+                return
+            with cur.copy(f"COPY {_STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f"INSERT INTO {EVENTS_TABLE} ({_COLUMN_LIST}) "
+                f"SELECT {_COLUMN_LIST} FROM {_STAGING} ON CONFLICT (id) DO NOTHING"
+            )
 
     def ping(self) -> None:
         """Check that the store can be written to now (for a ``/readyz`` route).
@@ -298,9 +313,9 @@ class PostgresEventStore:
 
     def events(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
         limit: int | None = None,
     ) -> Iterator[TrackingEvent]:
@@ -330,9 +345,9 @@ class PostgresEventStore:
 
     def count(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
     ) -> int:
         """The number of stored events (in the range and of the kind, when given)."""
@@ -343,9 +358,9 @@ class PostgresEventStore:
 
     def stats(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         bucket: Bucket = "hour",
         group_by_metadata_key: str | None = None,
         unique_by_metadata_key: str | None = None,
