@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,38 @@ def test_migrate_is_idempotent_and_shared(backend: Backend) -> None:
     e = event()
     second.emit([e])
     assert list(first.events()) == [e]
+
+
+def test_concurrent_first_migrations(backend: Backend) -> None:
+    # Several nodes start at once on an empty database: one creates the schema, the
+    # others wait for it (advisory lock / BEGIN IMMEDIATE) and find nothing to do.
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    opened: list[EventStore] = []
+
+    def start() -> None:
+        try:
+            if backend.postgres:
+                store: EventStore = PostgresEventStore(backend.target, migrate=False)
+                opened.append(store)
+                barrier.wait(30)
+                store.migrate()
+            else:
+                barrier.wait(30)
+                opened.append(SQLiteEventStore(backend.target))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    backend.opened += opened
+    assert errors == []
+    assert len(opened) == 4
+    opened[0].emit([event()])
+    assert all(store.count() == 1 for store in opened)
 
 
 def test_newer_schema_is_refused(backend: Backend) -> None:
