@@ -74,9 +74,15 @@ class PostgresServer:
         self.fast = fast
         self.port = 0
         self._as_user: list[str] = []
-        if os.geteuid() == 0:
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError(
+                    "running as root, and there is no 'postgres' OS user to run the server "
+                    "as (the Debian package creates it; or: useradd --system postgres)"
+                ) from None
             self._as_user = ["runuser", "-u", "postgres", "--"]
-            pw = pwd.getpwnam("postgres")
             os.chown(base, pw.pw_uid, pw.pw_gid)
 
     @property
