@@ -46,6 +46,11 @@ def _owner_of_private(module: str) -> str | None:
     return None
 
 
+def _is_module(name: str) -> bool:
+    path = SRC.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
 def _inside(package: str, owner: str) -> bool:
     return package == owner or package.startswith(owner + ".")
 
@@ -81,7 +86,9 @@ def violations_in(source: str, module: str, is_package: bool) -> list[str]:
                 continue
             check_module(target, node.lineno)
             for alias in node.names:
-                if _private(alias.name):
+                if _private(alias.name) and _is_module(f"{target}.{alias.name}"):
+                    check_module(f"{target}.{alias.name}", node.lineno)  # a private submodule
+                elif _private(alias.name):
                     source_package = _package_of(target, False)
                     own_helper = _private(target.rpartition(".")[2]) and _inside(
                         package, source_package
@@ -126,6 +133,9 @@ def test_no_module_reaches_into_private_names() -> None:
         ("from trackcodec.cli._common import errors", "trackcodec.cli.keys", 0),
         ("from trackcodec.wire import b64decode", "trackcodec.cli._explain", 0),
         ("import hmac as _hmac\n_hmac.digest", "trackcodec.ciphers.hmac", 0),
+        # A private submodule named in a from-import: fine inside its package only.
+        ("from trackcodec.stores import _sql", "trackcodec.stores.sqlite", 0),
+        ("from trackcodec.stores import _sql", "trackcodec.cli.events", 1),
     ],
 )
 def test_the_rule_catches_reach_ins(source: str, module: str, expected: int) -> None:

@@ -11,6 +11,7 @@ import click
 
 from trackcodec import __version__
 from trackcodec.cli.bench import bench
+from trackcodec.cli.events import events
 from trackcodec.cli.keys import keygen
 from trackcodec.cli.rewrite import rewrite
 from trackcodec.cli.tokens import decode, encode
@@ -35,3 +36,4 @@ main.add_command(encode)
 main.add_command(decode)
 main.add_command(rewrite)
 main.add_command(bench)
+main.add_command(events)
