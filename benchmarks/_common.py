@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYLOAD_FILES = (
-    ROOT.parent / "shared" / "bench" / "reference_payloads.json",
-    ROOT / "src" / "trackcodec" / "data" / "reference_payloads.json",
-    ROOT / "tests" / "data" / "reference_payloads.json",
-)
+# The packaged copy: what `trackcodec bench` measures by default.
+PAYLOAD_FILES = (ROOT / "src" / "trackcodec" / "data" / "reference_payloads.json",)
 NAMES = ("open", "click", "fat")
 OPEN_BASE = "https://t.example.com/o/"
 CLICK_BASE = "https://t.example.com/c/"

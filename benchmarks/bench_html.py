@@ -99,11 +99,11 @@ class RecordingTracker:
         self.payloads: list[dict[str, Any]] = []
 
     def click_url(self, url: str, metadata: Mapping[str, Any] | None = None) -> str:
-        self.payloads.append(self._tracker._payload(url, metadata))
+        self.payloads.append(self._tracker.payload(url, metadata))
         return self._tracker.click_url(url, metadata)
 
     def open_url(self, metadata: Mapping[str, Any] | None = None) -> str:
-        self.payloads.append(self._tracker._payload(None, metadata))
+        self.payloads.append(self._tracker.payload(None, metadata))
         return self._tracker.open_url(metadata)
 
 

@@ -45,7 +45,8 @@ CONSTRAINTS: tuple[tuple[str, list[str], int | None], ...] = (
 
 def _recommendations(result: BenchResult, stamped: BenchResult, source: str | None) -> str:
     lines = [
-        "| you need | `trackcodec bench` flags | fastest combination | µs, 3 URLs | longest URL |",
+        "| you need | `trackcodec bench` flags | recommended combination "
+        "| µs, 3 URLs | longest URL |",
         "|---|---|---|---:|---:|",
     ]
     for label, requirements, max_length in CONSTRAINTS:
@@ -86,7 +87,7 @@ def update_docs() -> None:
             "",
             _recommendations(result, stamped, source),
             "",
-            "The whole table (bold: the fastest combination that encrypts):",
+            "The whole table (bold: the recommended combination that encrypts):",
             "",
             to_markdown(result, chosen).rstrip(),
             "",

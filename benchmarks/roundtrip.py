@@ -52,7 +52,7 @@ def trackcodec_round_trip(payload: dict[str, Any]) -> Callable[[], object]:
 def floor_round_trip(floor: NativeFloor, payload: dict[str, Any]) -> Callable[[], object]:
     """The native floor of what `trackcodec_round_trip` does, on the same token payload."""
     tracker = default_tracker(payload)
-    return floor.round_trip(tracker._payload(payload.get("url"), payload["metadata"]))
+    return floor.round_trip(tracker.payload(payload.get("url"), payload["metadata"]))
 
 
 def pytracking_round_trip(payload: dict[str, Any]) -> Callable[[], object]:

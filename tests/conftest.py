@@ -19,6 +19,7 @@ from hypothesis import settings
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import support
+from postgres_support import postgres_server  # noqa: F401 - the fixture, for every module
 from trackcodec import KeyRing
 
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)
@@ -30,8 +31,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def reference_payloads() -> dict[str, dict[str, Any]]:
     """The three reference payloads (``open``, ``click``, ``fat``), without ``_about``.
 
-    Read from ``../shared/bench/reference_payloads.json`` beside the repository,
-    or from the copy committed under ``tests/data/`` when that is absent.
+    Read from the package data (``trackcodec/data/reference_payloads.json``),
+    the copy ``trackcodec bench`` measures by default.
     """
     return support.load_reference_payloads()
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import string
 from functools import cache
+from importlib import resources
 from itertools import product
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +26,8 @@ TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 # CI runs from a fresh clone with a copy of shared/ beside the repository.
 SHARED_PAYLOADS = REPO_ROOT.parent / "shared" / "bench" / "reference_payloads.json"
-BUNDLED_PAYLOADS = TESTS_DIR / "data" / "reference_payloads.json"
+# The copy users have: package data, what `trackcodec bench` measures by default.
+PACKAGED_PAYLOADS = Path(str(resources.files("trackcodec") / "data" / "reference_payloads.json"))
 
 SERIALIZERS = ("json", "msgpack", "schema")
 COMPRESSORS = ("none", "deflate", "deflate-dict", "zstd-dict")
@@ -42,8 +44,8 @@ COMPRESSOR_IDS = {"none": 0, "deflate": 1, "deflate-dict": 2, "zstd-dict": 3}
 
 
 def reference_payloads_path() -> Path:
-    """The shared reference payloads, or the copy committed under tests/data."""
-    return SHARED_PAYLOADS if SHARED_PAYLOADS.is_file() else BUNDLED_PAYLOADS
+    """The reference payloads shipped in the package."""
+    return PACKAGED_PAYLOADS
 
 
 def load_reference_payloads() -> dict[str, dict[str, Any]]:

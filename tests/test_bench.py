@@ -41,8 +41,8 @@ from trackcodec.bench import (
     to_json,
     to_markdown,
 )
+from trackcodec.payload import payload_model
 from trackcodec.serializers import SchemaSerializer
-from trackcodec.tracking import _payload_model
 
 ONE_COMBO = {"serializers": ("msgpack",), "compressors": ("deflate",), "ciphers": ("aes-siv",)}
 
@@ -183,7 +183,7 @@ def test_the_derived_model_carries_the_payloads_positionally(
     reference_payloads: dict[str, dict[str, Any]],
 ) -> None:
     model = derive_metadata_model(reference_payloads.values())
-    serializer = SchemaSerializer(_payload_model(model))
+    serializer = SchemaSerializer(payload_model(model))
     fat = reference_payloads["fat"]
     data = serializer.dumps(fat)
     assert b"customer_id" not in data

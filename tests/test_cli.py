@@ -376,9 +376,11 @@ def test_bench_on_a_payload_file(tmp_path: Path) -> None:
 
 
 def test_bench_with_unmeetable_constraints() -> None:
+    # Regression (issue 13): nothing meeting --max-length used to exit 0.
     result = run(*QUICK, "--max-length", "20", "--require", "expiry")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "No combination meets the constraints" in result.stdout
+    assert "closest" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -240,6 +240,7 @@ _SUBPROCESS = textwrap.dedent(
         AESSIVCipher, Codec, HMACCipher, JSONSerializer, KeyRing, MissingDependencyError,
         MsgpackSerializer, UnsupportedToken, XChaCha20Cipher,
     )
+    from trackcodec.zstd import ZstdDictCompressor as zstd
 
     loaded = sorted(m for m in sys.modules if m.partition(".")[0] in BLOCKED)
     assert not loaded, loaded
@@ -252,8 +253,8 @@ _SUBPROCESS = textwrap.dedent(
         (MsgpackSerializer, "msgpack"),
         (lambda: AESSIVCipher(bytes(32)), "crypto"),
         (lambda: XChaCha20Cipher(bytes(32)), "nacl"),
-        (lambda: Codec.default(ring), "msgpack"),
-        (lambda: Codec.from_names(serializer="json", compressor="zstd-dict", keys=ring), "zstd"),
+        (lambda: Codec.default(ring), "msgpack,crypto"),
+        (zstd, "zstd"),
     ):
         try:
             build()

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from support import (
-    BUNDLED_PAYLOADS,
     CIPHER_IDS,
     COMPRESSOR_IDS,
     DETERMINISTIC_CIPHERS,
     GOLDEN_ENCODE_COMPRESSORS,
+    PACKAGED_PAYLOADS,
     RANDOMIZED_CIPHERS,
     SERIALIZER_IDS,
     SERIALIZERS,
@@ -56,9 +56,9 @@ def _codec(vector: dict[str, Any]) -> Codec:
     )
 
 
-def test_bundled_reference_payloads_are_a_faithful_copy() -> None:
-    # tests/data holds a copy for runs without ../shared; it must not drift.
-    bundled = json.loads(BUNDLED_PAYLOADS.read_text(encoding="utf-8"))
+def test_packaged_reference_payloads_are_a_faithful_copy() -> None:
+    # The package ships the payloads users measure; ../shared, when present, must agree.
+    bundled = json.loads(PACKAGED_PAYLOADS.read_text(encoding="utf-8"))
     if SHARED_PAYLOADS.is_file():
         assert bundled == json.loads(SHARED_PAYLOADS.read_text(encoding="utf-8"))
     assert set(bundled) - {"_about"} == {"open", "click", "fat"}

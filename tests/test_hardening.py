@@ -37,6 +37,10 @@ from trackcodec.html import rewrite_html, rewrite_text
 OPEN = "https://t.example.com/o/"
 CLICK = "https://t.example.com/c/"
 
+# The linear-time tests would hang, not fail, if quadratic code came back:
+# a generous timeout turns that into a failure (it is not a speed assertion).
+pytestmark = pytest.mark.timeout(120)
+
 
 @pytest.fixture
 def ring() -> KeyRing:

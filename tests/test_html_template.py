@@ -16,6 +16,7 @@ from test_html_property import FAST_PATH_PIECES, LINKS, PIECES, TRACKER, _Tracke
 from trackcodec import ConfigurationError
 from trackcodec._html_links import Pending, apply_edits
 from trackcodec._html_template import PreparedHTML
+from trackcodec.errors import EncodeError
 from trackcodec.html import PreparedHTML as PublicPreparedHTML
 from trackcodec.html import prepare_html, rewrite_html
 
@@ -168,7 +169,7 @@ def test_edits_overlapping_a_link_are_resolved_per_render() -> None:
         edits,
         [link],
         (0, 0),
-        click_url=lambda url, metadata: (_ for _ in ()).throw(ValueError("too long")),
+        click_url=lambda url, metadata: (_ for _ in ()).throw(EncodeError("too long")),
         open_url=lambda metadata: "https://t.example.com/o/x",
         pixel_tag=lambda url: f"<img src={url}>",
         utm=None,

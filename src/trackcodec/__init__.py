@@ -21,6 +21,7 @@ from trackcodec.config import TrackingConfig
 from trackcodec.errors import (
     BadSignature,
     ConfigurationError,
+    EncodeError,
     InvalidToken,
     LimitExceeded,
     MalformedToken,
@@ -53,6 +54,7 @@ __all__ = [
     "ConfigurationError",
     "DeflateCompressor",
     "DeflateDictCompressor",
+    "EncodeError",
     "EventSink",
     "FORMAT_VERSION",
     "FernetCipher",

@@ -13,7 +13,7 @@ from trackcodec._html_tokenizer import (
     QUOTES,
     unescape_attribute,
 )
-from trackcodec.errors import ConfigurationError
+from trackcodec.errors import EncodeError
 
 __all__ = [
     "DEFAULT_UNSUBSCRIBE_PATTERN",
@@ -191,9 +191,7 @@ class LinkTracker:
         target = merge_query(url, self._utm) if self._utm else url
         try:
             found: str | None = self._click_url(target, metadata)
-        except ConfigurationError:
-            raise
-        except ValueError:
+        except EncodeError:  # the tracker refuses this target: leave the link alone
             found = None
         else:
             self._count += 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -22,7 +24,7 @@ from pydantic import (
 from trackcodec import registry
 from trackcodec.errors import ConfigurationError
 from trackcodec.keys import KeyRing
-from trackcodec.legacy import parse_fernet_key
+from trackcodec.legacy import LegacyMode, parse_fernet_key
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
 from trackcodec.redirect import is_scheme
 
@@ -30,7 +32,24 @@ __all__ = ["ENV_PREFIX", "TrackingConfig"]
 
 ENV_PREFIX = "TRACKCODEC_"
 
-LegacyMode = Literal["none", "fernet", "plain"]
+
+class _ReadOnlyDict(dict[str, Any]):
+    """A dict that refuses changes (a frozen config's ``default_metadata``)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("TrackingConfig is frozen: use with_overrides or model_copy(update=...)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self) -> Any:
+        return (_ReadOnlyDict, (dict(self),))
+
+    def __copy__(self) -> _ReadOnlyDict:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _ReadOnlyDict:
+        return _ReadOnlyDict(copy.deepcopy(dict(self), memo))
 
 
 def _error_from(exc: ValidationError) -> ConfigurationError:
@@ -64,7 +83,8 @@ class TrackingConfig(BaseModel):
             a token's webhook only if the token is authenticated and the URL
             is ``webhook_url`` or in ``allowed_webhook_urls``.
         allowed_webhook_urls: Other webhook URLs tokens may carry.
-        webhook_timeout_seconds: Timeout for webhook calls.
+        webhook_timeout_seconds: Timeout of a webhook call, for the code that
+            delivers events (the tracker itself makes no calls).
         append_slash: Append ``/`` to tracking URLs.
         token_param: Put the token in this query parameter instead of the path.
         serializer: Registry name or `Serializer` instance (``msgpack``).
@@ -83,6 +103,11 @@ class TrackingConfig(BaseModel):
             can forge them; unsafe for click tracking without ``redirect_hosts``).
         legacy_fernet_keys: pytracking ``encryption_bytestring_key`` values.
         max_token_length: Longest token accepted, in characters.
+        max_payload_size: Largest serialized payload accepted, in bytes.
+        max_depth: Deepest nesting of lists and mappings in a payload.
+        clock_skew: With ``ttl``, how many seconds a token's issue time may
+            lie in the future (the clocks of minting and decoding nodes
+            differ) before the token is refused.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -109,6 +134,9 @@ class TrackingConfig(BaseModel):
     accept_legacy: LegacyMode = "none"
     legacy_fernet_keys: tuple[str, ...] = ()
     max_token_length: int = Field(default=4096, ge=16)
+    max_payload_size: int = Field(default=65536, ge=16)
+    max_depth: int = Field(default=32, ge=1, le=256)
+    clock_skew: float = Field(default=60, ge=0, allow_inf_nan=False)
 
     if not TYPE_CHECKING:
 
@@ -126,6 +154,12 @@ class TrackingConfig(BaseModel):
         if value is not None and not isinstance(value, KeyRing):
             raise ConfigurationError("keys must be a KeyRing or its text form", field="keys")
         return value
+
+    @field_validator("default_metadata", mode="after")
+    @classmethod
+    def _freeze_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # A read-only copy: a frozen config must not change through its metadata.
+        return None if value is None else _ReadOnlyDict(copy.deepcopy(value))
 
     @field_validator("serializer", "compressor", "cipher", mode="before")
     @classmethod
@@ -179,6 +213,13 @@ class TrackingConfig(BaseModel):
             base = getattr(self, name)
             if base is None:
                 continue
+            parts = urlsplit(base)
+            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+                raise ConfigurationError(
+                    f"{name} must be an absolute http(s) URL with a host, "
+                    "e.g. https://t.example.com/o/",
+                    field=name,
+                )
             if "#" in base:  # the token would land in the fragment, which is never sent
                 raise ConfigurationError(f"{name} must not have a #fragment", field=name)
             if "?" in base and self.token_param is None:

@@ -14,11 +14,15 @@ answer 404 without telling an attacker why:
     │   ├── TokenExpired            older than the allowed age, or carries no issued-at
     │   ├── PayloadError            authenticated, but the payload does not deserialize or validate
     │   └── RedirectNotAllowed      click target outside the redirect policy
+    ├── EncodeError                 (also a ValueError) payload or target cannot become a token
     ├── ConfigurationError          (also a ValueError) invalid settings
     └── MissingDependencyError      (also an ImportError) an optional extra is not installed
 
-Caller mistakes that are not configuration (a payload that cannot be
-serialized, say) raise the built-in ``TypeError`` or ``ValueError``.
+Encoding refuses what it cannot turn into a token (a click target outside
+the redirect policy, a payload over a limit) with `EncodeError`, a
+``ValueError``. Arguments of the wrong type raise the built-in ``TypeError``,
+naming the argument. No message quotes a payload value: metadata (customer
+ids, emails) must not end up in logs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 __all__ = [
     "BadSignature",
     "ConfigurationError",
+    "EncodeError",
     "InvalidToken",
     "LimitExceeded",
     "MalformedToken",
@@ -103,6 +108,18 @@ class RedirectNotAllowed(InvalidToken):
         self.url = url
 
 
+class EncodeError(TrackcodecError, ValueError):
+    """A payload or click target that cannot be made into a token.
+
+    Raised when minting, never when parsing: a click target outside the
+    redirect policy (chained to the `RedirectNotAllowed`), a payload nested
+    deeper or larger than the limits, a token over ``max_token_length``, an
+    issue time outside 1970-2106. A ``ValueError``, so ``except ValueError``
+    keeps working; distinct from `ConfigurationError` (the settings are fine,
+    this input is not).
+    """
+
+
 class ConfigurationError(TrackcodecError, ValueError):
     """Invalid settings: an unknown backend name, a missing key, a bad value.
 
@@ -118,14 +135,34 @@ class ConfigurationError(TrackcodecError, ValueError):
 class MissingDependencyError(TrackcodecError, ImportError):
     """A backend needs an optional dependency that is not installed.
 
-    The message names the ``pip install 'trackcodec[extra]'`` command to run.
+    The message names the ``pip install 'trackcodec[extra]'`` command to run;
+    when several are missing at once (`combine`), one command naming them all.
 
     Attributes:
-        extra: Name of the extra that provides the dependency.
+        extra: Name of the extra that provides the dependency (comma-separated
+            when several are missing).
+        extras: Every missing extra.
     """
 
     def __init__(self, package: str, extra: str, *, feature: str) -> None:
         super().__init__(
             f"{feature} needs the {package!r} package: pip install 'trackcodec[{extra}]'"
         )
+        self.package = package
+        self.feature = feature
         self.extra = extra
+        self.extras: tuple[str, ...] = tuple(extra.split(","))
+
+    @classmethod
+    def combine(cls, errors: list[MissingDependencyError]) -> MissingDependencyError:
+        """One error naming every extra of ``errors`` in one ``pip install`` line."""
+        if len(errors) == 1:
+            return errors[0]
+        extras = ",".join(dict.fromkeys(e for error in errors for e in error.extras))
+        packages = ", ".join(repr(p) for p in dict.fromkeys(error.package for error in errors))
+        features = " and ".join(dict.fromkeys(error.feature for error in errors))
+        combined = cls(packages, extras, feature=features)
+        combined.args = (
+            f"{features} need the {packages} packages: pip install 'trackcodec[{extras}]'",
+        )
+        return combined

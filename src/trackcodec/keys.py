@@ -14,20 +14,18 @@ ciphers.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
-import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 
 from trackcodec.errors import ConfigurationError
+from trackcodec.wire import b64url_decode
 
 __all__ = ["KeyRing", "derive_subkey", "hkdf_sha256"]
 
 _TEXT_PREFIX = "tck1:"
 SECRET_SIZE = 32
 _MIN_SECRET_SIZE = 16
-_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 
 def hkdf_sha256(secret: bytes, *, info: bytes, length: int, salt: bytes = b"") -> bytes:
@@ -68,12 +66,11 @@ def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64decode(text: str) -> bytes:
-    # urlsafe_b64decode skips characters outside the alphabet, which would turn
-    # a typo (say ";" for ",") into a different secret instead of an error.
-    if not _B64URL.fullmatch(text):
-        raise ValueError("a secret is unpadded base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _looks_like_fernet_key(text: str) -> bool:
+    try:
+        return len(text) == 44 and len(b64url_decode(text)) == 32
+    except ValueError:
+        return False
 
 
 class KeyRing:
@@ -141,20 +138,40 @@ class KeyRing:
         Raises:
             ConfigurationError: The text is not a key ring.
         """
+        if not isinstance(text, str):
+            raise TypeError(f"a key ring's text form is a str, not {type(text).__name__}")
         text = text.strip()
         if not text.startswith(_TEXT_PREFIX):
+            hint = ""
+            if _looks_like_fernet_key(text):
+                hint = (
+                    "; this looks like a pytracking Fernet key: put it in "
+                    "legacy_fernet_keys (TRACKCODEC_LEGACY_FERNET_KEYS) with "
+                    "accept_legacy='fernet', and make a ring with `trackcodec keygen`"
+                )
             raise ConfigurationError(
-                f"a key ring's text form starts with {_TEXT_PREFIX!r}", field="keys"
+                f"a key ring's text form starts with {_TEXT_PREFIX!r}{hint}", field="keys"
             )
         pairs: list[tuple[int, bytes]] = []
-        for entry in text[len(_TEXT_PREFIX) :].split(","):
-            key_id, sep, secret = entry.partition(".")
+        for number, entry in enumerate(text[len(_TEXT_PREFIX) :].split(","), 1):
+            # Messages name the entry and the problem, never the secret.
+            key_id, sep, secret = entry.strip().partition(".")
+            where = f"key ring entry {number}"
+            if not sep or not (key_id.isascii() and key_id.isdigit()):
+                raise ConfigurationError(
+                    f"{where} is not KEY-ID.SECRET (a key id 0-255, a dot, the secret)",
+                    field="keys",
+                )
+            if int(key_id) > 255:
+                raise ConfigurationError(f"{where}: key id {key_id} is not 0-255", field="keys")
             try:
-                if not sep or not key_id.isdigit():
-                    raise ValueError("an entry is KEY-ID.SECRET")  # never echo a secret
-                pairs.append((int(key_id), _b64decode(secret)))
-            except (ValueError, binascii.Error) as exc:
-                raise ConfigurationError("malformed key ring entry", field="keys") from exc
+                raw = b64url_decode(secret)
+            except ValueError:
+                raise ConfigurationError(
+                    f"{where} (key id {key_id}): the secret is not unpadded base64url",
+                    field="keys",
+                ) from None
+            pairs.append((int(key_id), raw))
         return cls(pairs)
 
     def to_string(self) -> str:

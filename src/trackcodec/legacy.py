@@ -9,20 +9,26 @@ tracker is configured to, so links sent by pytracking keep working.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
-from typing import Any
+from typing import Any, Literal
 
 from trackcodec.ciphers.fernet import decode_fernet_text, fernet_decrypt, fernet_encrypt
+from trackcodec.codec import TokenInfo
 from trackcodec.errors import (
     BadSignature,
     ConfigurationError,
     InvalidToken,
     MalformedToken,
     PayloadError,
+    TokenExpired,
 )
+from trackcodec.wire import b64url_decode, check_nesting
+
+LegacyMode = Literal["none", "fernet", "plain"]
 
 __all__ = [
+    "LegacyMode",
+    "decode_legacy",
     "decode_plain",
     "dumps_fernet",
     "dumps_plain",
@@ -54,10 +60,9 @@ def parse_fernet_key(key: str | bytes) -> bytes:
     Raises:
         ConfigurationError: The key is not a Fernet key.
     """
-    text = key.encode("ascii") if isinstance(key, str) else key
     try:
-        raw = base64.urlsafe_b64decode(text)
-    except (binascii.Error, ValueError) as exc:
+        raw = b64url_decode(key.strip())
+    except ValueError as exc:
         raise ConfigurationError(
             "a Fernet key is urlsafe base64", field="legacy_fernet_keys"
         ) from exc
@@ -88,13 +93,11 @@ def decode_plain(token: str, *, encoding: str = "utf-8") -> dict[str, Any]:
         MalformedToken: Not urlsafe base64.
         PayloadError: Not a JSON object.
     """
-    text = token.encode("ascii", "replace")
-    if not text or text.strip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="):
-        raise MalformedToken("legacy token is not urlsafe base64")
-    text = text.rstrip(b"=")
     try:
-        raw = base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
+        if not token:
+            raise ValueError("empty")
+        raw = b64url_decode(token)
+    except ValueError as exc:
         raise MalformedToken("legacy token is not urlsafe base64") from exc
     return _json_object(raw, encoding)
 
@@ -138,3 +141,45 @@ def loads_fernet(
             continue
         return _json_object(plaintext, encoding), int.from_bytes(raw[1:9], "big")
     raise error
+
+
+def decode_legacy(
+    token: str,
+    *,
+    accept: LegacyMode,
+    fernet_keys: tuple[bytes, ...] = (),
+    ttl: int | None = None,
+    now: float | None = None,
+    max_depth: int = 32,
+) -> TokenInfo | None:
+    """Decode ``token`` if it is a pytracking token of the kind ``accept`` allows.
+
+    The one reader of pytracking tokens, for the tracker and the CLI.
+
+    Args:
+        token: The token text.
+        accept: ``"plain"``, ``"fernet"`` or ``"none"``.
+        fernet_keys: Raw Fernet keys (see `parse_fernet_key`).
+        ttl: Refuse tokens older than this (plain tokens, which carry no
+            time, are then always refused).
+        now: The current time for ``ttl``; the clock when omitted.
+        max_depth: Deepest nesting accepted in the payload.
+
+    Returns:
+        The decoded token (``legacy=True``, ``key_id=None``, ``version=0``),
+        or ``None`` when it does not look like an accepted pytracking token.
+
+    Raises:
+        InvalidToken: A subclass: it looks like one, but does not decode.
+    """
+    if accept == "plain" and is_legacy_plain(token):
+        if ttl is not None:
+            raise TokenExpired("legacy plain tokens carry no issue time; ttl refuses them")
+        data = decode_plain(token)
+        check_nesting(data, max_depth)
+        return TokenInfo(data, "json", "none", "plain", None, None, False, False, 0, True)
+    if accept == "fernet" and is_legacy_fernet(token):
+        data, issued_at = loads_fernet(token, fernet_keys, ttl=ttl, now=now)
+        check_nesting(data, max_depth)
+        return TokenInfo(data, "json", "none", "fernet", None, issued_at, True, True, 0, True)
+    return None

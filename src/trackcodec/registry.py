@@ -3,12 +3,18 @@
 Names map to factories; ids map back to names so that a codec can decode a
 token made with any registered backend. Register your own backends with
 `register_serializer`, `register_compressor` and `register_cipher`.
+
+A backend's id is its own ``id`` attribute (the one encoding writes), never a
+second number kept here; built-in names and ids cannot be changed. Tables are
+replaced, never changed in place, so registering while other threads decode
+is safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from trackcodec.ciphers import (
     AESSIVCipher,
@@ -22,11 +28,14 @@ from trackcodec.compressors import DeflateCompressor, DeflateDictCompressor, NoC
 from trackcodec.errors import ConfigurationError
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
 from trackcodec.serializers import JSONSerializer, MsgpackSerializer, SchemaSerializer
+from trackcodec.wire import MAX_COMPRESSOR_ID, MAX_ID
 from trackcodec.zstd import ZstdDictCompressor
 
 __all__ = [
+    "Known",
     "cipher_names",
     "compressor_names",
+    "known",
     "register_cipher",
     "register_compressor",
     "register_serializer",
@@ -57,49 +66,79 @@ _ciphers: dict[str, tuple[int, CipherFactory]] = {
 }
 
 
+# Built-in names and ids are part of the persisted format: never renumbered.
+_FROZEN = {
+    "serializer": {name: id for name, (id, _) in _serializers.items()},
+    "compressor": {name: id for name, (id, _) in _compressors.items()},
+    "cipher": {name: id for name, (id, _) in _ciphers.items()},
+}
+_lock = threading.Lock()
+
+
 def _register(
-    table: dict[str, tuple[int, Any]], kind: str, name: str, factory: Any, id: int, max_id: int
+    table_name: str, kind: str, name: str, factory: Any, id: int | None, max_id: int
 ) -> None:
-    if not 0 <= id <= max_id:
-        raise ConfigurationError(f"{kind} id must be 0-{max_id}", field="id")
-    for other, (other_id, other_factory) in table.items():
-        if (other == name or other_id == id) and other_factory is not factory:
+    own = getattr(factory, "id", None)
+    if own is None:
+        if id is None:
             raise ConfigurationError(
-                f"{kind} {other!r} already uses that name or id {id}", field="id"
+                f"{kind} {name!r}: the factory has no id attribute; pass id=", field="id"
             )
-    table[name] = (id, factory)
+        own = id
+    elif id is not None and id != own:
+        raise ConfigurationError(
+            f"{kind} {name!r} has id {own}, not {id}: the id is the backend's own", field="id"
+        )
+    if isinstance(own, bool) or not isinstance(own, int) or not 0 <= own <= max_id:
+        raise ConfigurationError(f"{kind} id must be 0-{max_id}", field="id")
+    frozen = _FROZEN[kind]
+    with _lock:
+        table: dict[str, tuple[int, Any]] = globals()[table_name]
+        if table.get(name) == (own, factory):
+            return
+        if name in frozen:
+            raise ConfigurationError(f"{kind} {name!r} is built in and cannot change", field="id")
+        for other, (other_id, _) in table.items():
+            if other == name or other_id == own:
+                raise ConfigurationError(
+                    f"{kind} {other!r} already uses that name or id {own}", field="id"
+                )
+        # Copy on write: a decoding thread reading the old table never sees it change.
+        globals()[table_name] = {**table, name: (own, factory)}
 
 
-def register_serializer(name: str, factory: SerializerFactory, *, id: int) -> None:
-    """Make a serializer available by ``name`` and decodable by ``id`` (use 8-15).
+def register_serializer(name: str, factory: SerializerFactory, *, id: int | None = None) -> None:
+    """Make a serializer available by ``name`` and decodable by its id (use 8-15).
+
+    The id is the backend's own ``id`` attribute, so that what encoding writes
+    and what decoding looks up never differ; ``id=`` is only for factories
+    without one (and must match it otherwise).
 
     Raises:
-        ConfigurationError: The name or id is taken by another factory.
+        ConfigurationError: The name or id is taken by another backend, the
+            name is built in, or ``id=`` differs from the backend's id.
     """
-    _register(_serializers, "serializer", name, factory, id, 15)
+    _register("_serializers", "serializer", name, factory, id, MAX_ID)
 
 
-def register_compressor(name: str, factory: CompressorFactory, *, id: int) -> None:
-    """Make a compressor available by ``name`` and decodable by ``id`` (0-3).
+def register_compressor(name: str, factory: CompressorFactory, *, id: int | None = None) -> None:
+    """Make a compressor available by ``name`` and decodable by its id (0-3).
 
     The token header has room for four compressor ids and trackcodec uses all
     of them; to compress your payloads better, register a dictionary
     (`trackcodec.compressors.register_dictionary`,
-    `trackcodec.zstd.register_zstd_dictionary`) instead.
-
-    Raises:
-        ConfigurationError: The name or id is taken by another factory.
+    `trackcodec.zstd.register_zstd_dictionary`) instead. Same rules and
+    errors as `register_serializer`.
     """
-    _register(_compressors, "compressor", name, factory, id, 3)
+    _register("_compressors", "compressor", name, factory, id, MAX_COMPRESSOR_ID)
 
 
-def register_cipher(name: str, factory: CipherFactory, *, id: int) -> None:
-    """Make a cipher available by ``name`` and decodable by ``id`` (use 8-15).
+def register_cipher(name: str, factory: CipherFactory, *, id: int | None = None) -> None:
+    """Make a cipher available by ``name`` and decodable by its id (use 8-15).
 
-    Raises:
-        ConfigurationError: The name or id is taken by another factory.
+    Same rules and errors as `register_serializer`.
     """
-    _register(_ciphers, "cipher", name, factory, id, 15)
+    _register("_ciphers", "cipher", name, factory, id, MAX_ID)
 
 
 def serializer_names() -> list[str]:
@@ -118,6 +157,8 @@ def cipher_names() -> list[str]:
 
 
 def _lookup(table: dict[str, tuple[int, Any]], kind: str, name: str) -> Any:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a registry name (str), not {type(name).__name__}")
     try:
         return table[name][1]
     except KeyError:
@@ -149,6 +190,29 @@ def _by_id(table: dict[str, tuple[int, Any]], id: int) -> tuple[str, Any] | None
         if entry_id == id:
             return name, factory
     return None
+
+
+class Known(NamedTuple):
+    """Every registered backend by id, at one moment: what a codec decodes with.
+
+    Attributes:
+        serializers: ``{id: (name, factory)}``.
+        compressors: ``{id: (name, factory)}``.
+        ciphers: ``{id: (name, factory)}``.
+    """
+
+    serializers: Mapping[int, tuple[str, SerializerFactory]]
+    compressors: Mapping[int, tuple[str, CompressorFactory]]
+    ciphers: Mapping[int, tuple[str, CipherFactory]]
+
+
+def known() -> Known:
+    """The registered backends by id, now (later registrations do not change it)."""
+
+    def by_id(table: dict[str, tuple[int, Any]]) -> dict[int, tuple[str, Any]]:
+        return {entry_id: (name, factory) for name, (entry_id, factory) in table.items()}
+
+    return Known(by_id(_serializers), by_id(_compressors), by_id(_ciphers))
 
 
 def serializer_by_id(id: int) -> tuple[str, SerializerFactory] | None:

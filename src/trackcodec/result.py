@@ -65,7 +65,8 @@ class TrackingResult(BaseModel, Generic[M]):
 
         What ``model_construct`` does when every field is given, minus its
         per-field bookkeeping: a decoded URL is on the hot path.
-        ``test_result_fast_construct`` keeps it equal to validated construction.
+        ``tests/test_core_boundaries.py::test_result_fast_construct`` keeps it equal to
+        validated construction, for every field.
         """
         result = cls.__new__(cls)
         setattr_ = object.__setattr__

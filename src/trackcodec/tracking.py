@@ -7,24 +7,23 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, cast, overload
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, ValidationError, create_model
+from pydantic import BaseModel, ValidationError
 
-from trackcodec import legacy, registry
-from trackcodec.codec import Codec, Limits, _check_depth
+from trackcodec import legacy
+from trackcodec.codec import Codec, Limits, TokenInfo
 from trackcodec.config import TrackingConfig
 from trackcodec.errors import (
     ConfigurationError,
+    EncodeError,
     InvalidToken,
     LimitExceeded,
     MalformedToken,
     PayloadError,
     RedirectNotAllowed,
-    TokenExpired,
 )
-from trackcodec.protocols import CipherFactory, Compressor, Serializer
+from trackcodec.payload import make_payload, payload_model, split_payload
 from trackcodec.redirect import RedirectPolicy
 from trackcodec.result import TrackingKind, TrackingResult
-from trackcodec.serializers.schema import SchemaSerializer
 
 __all__ = ["Tracker"]
 
@@ -33,45 +32,33 @@ M = TypeVar("M")
 # Settings that change how tokens are made; the others can be overridden per
 # call without building a new codec.
 _CODEC_FIELDS = frozenset(
-    {"serializer", "compressor", "cipher", "keys", "timestamp", "ttl", "max_token_length"}
+    {
+        "serializer",
+        "compressor",
+        "cipher",
+        "keys",
+        "timestamp",
+        "ttl",
+        "max_token_length",
+        "max_payload_size",
+        "max_depth",
+    }
 )
 
 
 def _build_codec(config: TrackingConfig, metadata_model: type[Any] | None) -> Codec:
-    serializer: Serializer
-    if isinstance(config.serializer, str):
-        if config.serializer == "schema":
-            serializer = SchemaSerializer(_payload_model(metadata_model))
-        else:
-            serializer = registry.serializer_factory(config.serializer)()
-    else:
-        serializer = config.serializer
-    compressor: Compressor = (
-        registry.compressor_factory(config.compressor)()
-        if isinstance(config.compressor, str)
-        else config.compressor
-    )
-    cipher: CipherFactory = (
-        registry.cipher_factory(config.cipher) if isinstance(config.cipher, str) else config.cipher
-    )
-    return Codec(
+    return Codec.from_names(
+        serializer=config.serializer,
+        compressor=config.compressor,
+        cipher=config.cipher,
         keys=config.keys,
-        serializer=serializer,
-        compressor=compressor,
-        cipher=cipher,
+        model=payload_model(metadata_model) if config.serializer == "schema" else None,
         timestamp=config.timestamp or config.ttl is not None,
-        limits=Limits(max_token_length=config.max_token_length),
-    )
-
-
-def _payload_model(metadata_model: type[Any] | None) -> type[BaseModel]:
-    """The positional layout of a tracking payload: metadata first, then url, webhook."""
-    meta: Any = metadata_model if metadata_model is not None else dict[str, Any]
-    return create_model(
-        "TrackingPayload",
-        metadata=(meta | None, None),
-        url=(str | None, None),
-        webhook=(str | None, None),
+        limits=Limits(
+            max_token_length=config.max_token_length,
+            max_payload_size=config.max_payload_size,
+            max_depth=config.max_depth,
+        ),
     )
 
 
@@ -223,11 +210,19 @@ class Tracker(Generic[M]):
 
     # -- building URLs ----------------------------------------------------------------
 
-    def _payload(self, url: str | None, metadata: Mapping[str, Any] | M | None) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        if url is not None:
-            data["url"] = url
-        meta: dict[str, Any]
+    def payload(
+        self, url: str | None, metadata: Mapping[str, Any] | M | None = None
+    ) -> dict[str, Any]:
+        """The payload a token of this tracker carries (`trackcodec.payload` layout).
+
+        What `click_url` (with ``url``) and `open_url` (without) encode: the
+        metadata merged over ``default_metadata`` when that goes in tokens, and
+        the webhook when ``include_webhook_url`` is set.
+
+        Raises:
+            TypeError: ``metadata`` is neither a mapping nor a pydantic model.
+        """
+        meta: Mapping[str, Any]
         if type(metadata) is dict:
             meta = metadata  # only read: serialized before the caller gets control back
         elif isinstance(metadata, BaseModel):
@@ -237,14 +232,12 @@ class Tracker(Generic[M]):
         elif isinstance(metadata, Mapping):
             meta = dict(metadata)
         else:
-            raise TypeError("metadata must be a mapping or a pydantic model")
+            raise TypeError(
+                f"metadata must be a mapping or a pydantic model, not {type(metadata).__name__}"
+            )
         if self._default_in_token is not None:
             meta = {**self._default_in_token, **meta}
-        if meta:
-            data["metadata"] = meta
-        if self._webhook_in_token is not None:
-            data["webhook"] = self._webhook_in_token
-        return data
+        return make_payload(url, meta, self._webhook_in_token)
 
     def open_url(
         self,
@@ -263,6 +256,7 @@ class Tracker(Generic[M]):
 
         Raises:
             ConfigurationError: No ``base_open_tracking_url`` is configured.
+            EncodeError: The token would exceed a limit.
             TypeError: The metadata holds values the serializer cannot carry.
         """
         if overrides:
@@ -271,7 +265,7 @@ class Tracker(Generic[M]):
             raise ConfigurationError(
                 "base_open_tracking_url is not configured", field="base_open_tracking_url"
             )
-        token = self.codec.encode(self._payload(None, metadata), now=now)
+        token = self.codec.encode(self.payload(None, metadata), now=now)
         return self._open_base + token + self._suffix
 
     def click_url(
@@ -293,9 +287,10 @@ class Tracker(Generic[M]):
 
         Raises:
             ConfigurationError: No ``base_click_tracking_url`` is configured.
-            ValueError: ``url`` is outside the redirect policy (a
-                `RedirectNotAllowed`, raised at minting time so that no dead
-                link is sent).
+            EncodeError: ``url`` is outside the redirect policy (raised at
+                minting time so that no dead link is sent; the
+                `RedirectNotAllowed` is chained), or the token would exceed a limit.
+            TypeError: ``url`` is not a str, or ``metadata`` not a mapping or model.
         """
         if overrides:
             return self.with_overrides(**overrides).click_url(url, metadata, now=now)
@@ -303,16 +298,40 @@ class Tracker(Generic[M]):
             raise ConfigurationError(
                 "base_click_tracking_url is not configured", field="base_click_tracking_url"
             )
+        if not isinstance(url, str):
+            raise TypeError(f"url must be a str, not {type(url).__name__}")
         try:
             self._policy.check(url)
         except RedirectNotAllowed as exc:
-            raise ValueError(f"cannot track {url!r}: {exc}") from exc
-        token = self.codec.encode(self._payload(url, metadata), now=now)
+            raise EncodeError(f"cannot track {url!r}: {exc}") from exc
+        token = self.codec.encode(self.payload(url, metadata), now=now)
         return self._click_base + token + self._suffix
 
     # -- parsing URLs -----------------------------------------------------------------
 
+    def token_of(self, url_or_path: str, kind: TrackingKind | None = None) -> str:
+        """The token in a tracking URL, a path, or a bare token (returned as is).
+
+        The one reading of "where is the token" for the tracker, the endpoint
+        and the CLI: after the base URL of ``kind`` (either, when ``None``), or
+        in ``token_param``'s query parameter when that is configured; query
+        and fragment are ignored, and so is the trailing slash of ``append_slash``.
+
+        Raises:
+            TypeError: ``url_or_path`` is not a str.
+            MalformedToken: The query has more fields than any tracking URL.
+        """
+        if kind == "open":
+            prefixes = self._open_prefixes
+        elif kind == "click":
+            prefixes = self._click_prefixes
+        else:
+            prefixes = ()
+        return self._token(url_or_path, prefixes)
+
     def _token(self, url_or_path: str, prefixes: tuple[str, ...]) -> str:
+        if not isinstance(url_or_path, str):
+            raise TypeError(f"url_or_path must be a str, not {type(url_or_path).__name__}")
         param = self.config.token_param
         if param is not None:
             query = url_or_path.partition("?")[2].partition("#")[0]
@@ -337,13 +356,19 @@ class Tracker(Generic[M]):
     ) -> TrackingResult[M]:
         """Decode an open-tracking URL (full URL, path, or bare token).
 
+        A click token read here counts as an open (pytracking did the same: a
+        mail client may fetch any URL of the message); its ``tracked_url`` is
+        still checked against the redirect policy, as every result's is.
+
         Args:
             url_or_path: What the endpoint received.
             request_data: Anything to attach to the result (user agent, IP...).
             now: The current time (Unix seconds); the clock when omitted.
 
         Raises:
-            InvalidToken: A subclass; an endpoint answers 404.
+            RedirectNotAllowed: A click token whose target is outside the policy.
+            InvalidToken: Another subclass; an endpoint answers 404.
+            TypeError: ``url_or_path`` is not a str.
         """
         token = self._token(url_or_path, self._open_prefixes)
         return self._result("open", token, request_data, now)
@@ -370,6 +395,8 @@ class Tracker(Generic[M]):
 
         Same arguments and errors as `parse_click`.
         """
+        if not isinstance(url_or_path, str):
+            raise TypeError(f"url_or_path must be a str, not {type(url_or_path).__name__}")
         # The longest base wins: a click base of "https://t.example.com/" must not
         # swallow the open URLs under "https://t.example.com/o/".
         click = max((len(p) for p in self._click_prefixes if url_or_path.startswith(p)), default=0)
@@ -395,67 +422,45 @@ class Tracker(Generic[M]):
             return self.config.fallback_url
         return cast(str, target)
 
-    def _decode(self, token: str, now: float | None) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Decode a token of this library or, if accepted, of pytracking.
+    def decode_token(self, token: str, *, now: float | None = None) -> TokenInfo:
+        """Decode a bare token of this library or, if accepted, of pytracking.
 
-        Returns the payload, and the result fields that describe the token.
+        Applies the tracker's ``ttl`` and ``clock_skew``; checks nothing about
+        the payload's layout (`parse_open` and `parse_click` do).
+
+        Raises:
+            InvalidToken: A subclass.
         """
         if len(token) > self.config.max_token_length:
             raise LimitExceeded(f"token is longer than {self.config.max_token_length} characters")
-        mode = self._accept_legacy
-        if mode == "plain" and legacy.is_legacy_plain(token):
-            if self._ttl is not None:
-                raise TokenExpired("legacy plain tokens carry no issue time; ttl refuses them")
-            data = legacy.decode_plain(token)
-            _check_depth(data, self.codec.limits.max_depth)
-            return data, {
-                "issued_at": None,
-                "serializer": "json",
-                "cipher": "plain",
-                "key_id": None,
-                "authenticated": False,
-                "legacy": True,
-            }
-        if mode == "fernet" and legacy.is_legacy_fernet(token):
-            data, issued_at = legacy.loads_fernet(token, self._fernet_keys, ttl=self._ttl, now=now)
-            _check_depth(data, self.codec.limits.max_depth)
-            return data, {
-                "issued_at": issued_at,
-                "serializer": "json",
-                "cipher": "fernet",
-                "key_id": None,
-                "authenticated": True,
-                "legacy": True,
-            }
-        payload, route, stamp = self.codec._open_token(token, self._ttl, now)
-        return payload, {
-            "issued_at": stamp,
-            "serializer": route.serializer,
-            "cipher": route.cipher,
-            "key_id": route.key_id,
-            "authenticated": route.authenticated,
-            "legacy": False,
-        }
+        if self._accept_legacy != "none":
+            info = legacy.decode_legacy(
+                token,
+                accept=self._accept_legacy,
+                fernet_keys=self._fernet_keys,
+                ttl=self._ttl,
+                now=now,
+                max_depth=self.codec.limits.max_depth,
+            )
+            if info is not None:
+                return info
+        return self.codec.decode_token(
+            token, max_age=self._ttl, now=now, clock_skew=self.config.clock_skew
+        )
 
     def _result(
         self, kind: TrackingKind | None, token: str, request_data: Any, now: float | None
     ) -> TrackingResult[M]:
-        data, about = self._decode(token, now)
-        url = data.get("url")
-        token_meta = data.get("metadata")
-        token_webhook = data.get("webhook")
-        if (
-            not (url is None or type(url) is str)
-            or not (token_meta is None or type(token_meta) is dict)
-            or not (token_webhook is None or type(token_webhook) is str)
-        ):
-            raise PayloadError("token payload does not have the tracking layout")
+        info = self.decode_token(token, now=now)
+        url, token_meta, token_webhook = split_payload(info.payload)
         if kind is None:
             kind = "click" if url is not None else "open"
-        if kind == "click":
-            if url is None:
-                raise PayloadError("click token carries no target URL")
+        if url is not None:
+            # Every tracked_url a result carries has passed the policy, the open
+            # route's too: a click token read as an open keeps its target checked.
             self._policy.check(url)
+        elif kind == "click":
+            raise PayloadError("click token carries no target URL")
 
         if self._default_on_decode is not None:
             meta: dict[str, Any] = {**self._default_on_decode, **(token_meta or {})}
@@ -466,14 +471,13 @@ class Tracker(Generic[M]):
             try:
                 metadata = self.metadata_model.model_validate(meta)
             except ValidationError as exc:
-                raise PayloadError(f"metadata does not validate: {exc}") from exc
+                raise PayloadError(_validation_summary(exc)) from exc
 
         webhook = self.config.webhook_url
-        if token_webhook and about["authenticated"] and token_webhook in self._allowed_webhooks:
+        if token_webhook and info.authenticated and token_webhook in self._allowed_webhooks:
             webhook = token_webhook
 
-        # The result's fields in declaration order: those describing the token
-        # come last, from `_decode`.
+        # The result's fields, in declaration order.
         values = {
             "kind": kind,
             "tracked_url": url,
@@ -481,7 +485,22 @@ class Tracker(Generic[M]):
             "webhook_url": webhook,
             "request_data": request_data,
             "timestamp": int(time.time() if now is None else now),
-            **about,
+            "issued_at": info.issued_at,
+            "serializer": info.serializer,
+            "cipher": info.cipher,
+            "key_id": info.key_id,
+            "authenticated": info.authenticated,
+            "legacy": info.legacy,
         }
         result: TrackingResult[M] = self._result_type._from_trusted(values)
         return result
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    """What failed to validate, by field and error type: never the values themselves."""
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc']) or 'metadata'}: {error['type']}"
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+    shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+    return f"metadata does not validate ({shown})"

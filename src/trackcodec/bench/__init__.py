@@ -12,6 +12,11 @@ Example:
     >>> recommend(result, ["encryption"]).candidate.cipher
     'aes-siv'
 
+The public surface is what a user calls: `run_benchmark` (with `BenchOptions`
+and `reference_workloads` or `load_payload_file`), the result types,
+`recommend`, and the reports (`to_markdown`, `to_json`, `to_csv`, `plot`,
+`table`; `trackcodec.bench.terminal` prints the report with rich).
+
 Importing this package does not import click, rich or matplotlib; the plot
 needs ``trackcodec[plot]`` and the references ``trackcodec[bench]``.
 """
@@ -20,19 +25,16 @@ from __future__ import annotations
 
 from trackcodec.bench._candidates import Candidate
 from trackcodec.bench._harness import (
-    DEFAULT_BASE_URL,
     BenchError,
     BenchOptions,
     BenchResult,
     Measurement,
-    ProgressCallback,
     parse_only,
     run_benchmark,
 )
 from trackcodec.bench._payloads import (
     PayloadFileError,
     Workload,
-    check_payload,
     derive_metadata_model,
     load_payload_file,
     model_source,
@@ -44,9 +46,6 @@ from trackcodec.bench._report import (
     Recommendation,
     SortKey,
     TableRow,
-    caption,
-    environment_line,
-    meets,
     recommend,
     table,
     to_csv,
@@ -59,22 +58,16 @@ __all__ = [
     "BenchOptions",
     "BenchResult",
     "Candidate",
-    "DEFAULT_BASE_URL",
     "Measurement",
     "PLOT_FORMATS",
     "PayloadFileError",
-    "ProgressCallback",
     "REQUIREMENTS",
     "Recommendation",
     "SortKey",
     "TableRow",
     "Workload",
-    "caption",
-    "check_payload",
     "derive_metadata_model",
-    "environment_line",
     "load_payload_file",
-    "meets",
     "model_source",
     "parse_only",
     "plot",

@@ -23,8 +23,9 @@ from trackcodec import registry
 from trackcodec.config import TrackingConfig
 from trackcodec.errors import MissingDependencyError
 from trackcodec.keys import KeyRing
+from trackcodec.payload import make_payload, payload_model
 from trackcodec.serializers.schema import SchemaSerializer
-from trackcodec.tracking import Tracker, _payload_model
+from trackcodec.tracking import Tracker
 
 __all__ = [
     "Call",
@@ -88,7 +89,7 @@ class Subject(Protocol):
 
 def layout(url: Any, metadata: Any, webhook: Any) -> dict[str, Any]:
     """A payload with its empty parts dropped, to compare what went in and came out."""
-    return {k: v for k, v in (("url", url), ("metadata", metadata), ("webhook", webhook)) if v}
+    return make_payload(url or None, metadata or None, webhook or None)
 
 
 def without_nulls(value: Any) -> Any:
@@ -115,7 +116,7 @@ class TrackcodecSubject:
         if serializer == "schema":
             # What Tracker(serializer="schema", metadata_model=model) writes, without
             # validating decoded metadata into the model: every combination returns dicts.
-            serializer = SchemaSerializer(_payload_model(model))
+            serializer = SchemaSerializer(payload_model(model))
         config = TrackingConfig(
             base_open_tracking_url=base_url,
             base_click_tracking_url=base_url,

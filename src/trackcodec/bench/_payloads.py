@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
+from trackcodec.payload import PAYLOAD_KEYS, check_layout
+
 __all__ = [
-    "PAYLOAD_KEYS",
     "PayloadFileError",
     "Workload",
     "check_payload",
@@ -27,8 +28,6 @@ __all__ = [
     "model_source",
     "reference_workloads",
 ]
-
-PAYLOAD_KEYS = frozenset({"url", "metadata", "webhook"})
 
 
 class PayloadFileError(ValueError):
@@ -49,25 +48,15 @@ class Workload:
 
 
 def check_payload(obj: Any, where: str) -> dict[str, Any]:
-    """Return ``obj`` if it is a payload in the tracking layout.
+    """Return ``obj`` if it is a payload in the tracking layout (`trackcodec.payload`).
 
     Raises:
         PayloadFileError: It is not, with ``where`` in the message.
     """
-    if not isinstance(obj, dict):
-        raise PayloadFileError(f"{where}: a payload is a JSON object, not {type(obj).__name__}")
-    unknown = sorted(obj.keys() - PAYLOAD_KEYS)
-    if unknown:
-        raise PayloadFileError(
-            f"{where}: unknown key {unknown[0]!r}; a payload has only 'url', 'metadata' and "
-            "'webhook' (put your own fields under 'metadata')"
-        )
-    for key in ("url", "webhook"):
-        if obj.get(key) is not None and not isinstance(obj[key], str):
-            raise PayloadFileError(f"{where}: {key!r} must be a string")
-    if obj.get("metadata") is not None and not isinstance(obj["metadata"], dict):
-        raise PayloadFileError(f"{where}: 'metadata' must be an object")
-    return {k: v for k, v in obj.items() if v is not None}
+    try:
+        return check_layout(obj)
+    except ValueError as exc:
+        raise PayloadFileError(f"{where}: {exc}") from None
 
 
 def _is_payload_collection(obj: dict[str, Any]) -> bool:

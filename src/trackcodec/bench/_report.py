@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from trackcodec.bench._candidates import Candidate
 from trackcodec.bench._harness import BenchResult, Measurement, mapping_of
+from trackcodec.config import TrackingConfig
 
 __all__ = [
     "REQUIREMENTS",
@@ -52,6 +53,12 @@ class Recommendation:
         runners_up: The next fastest eligible combinations with their times.
         model_source: For the ``schema`` serializer: the metadata model to use.
         reason: Why nothing was recommended, when nothing was.
+        pareto: The eligible combinations no other eligible one beats on both
+            URL length and speed, shortest first, with their times.
+        closest: When nothing meets the constraints: the authenticated
+            combinations that come closest, with their times.
+        default_note: Why the recommendation differs from the default
+            settings (a tracker's: msgpack + deflate-dict + aes-siv), when it does.
     """
 
     candidate: Candidate | None
@@ -62,6 +69,17 @@ class Recommendation:
     runners_up: tuple[tuple[Candidate, float], ...] = ()
     model_source: str | None = None
     reason: str = ""
+    pareto: tuple[tuple[Candidate, float], ...] = ()
+    closest: tuple[tuple[Candidate, float], ...] = ()
+    default_note: str = ""
+    lengths: Mapping[str, int] = field(default_factory=dict)
+
+    def _described(self, pairs: Sequence[tuple[Candidate, float]]) -> str:
+        return ", ".join(
+            f"{c.serializer} + {c.compressor} + {c.cipher} "
+            f"({self.lengths.get(c.name, 0)} characters, {t:.0f} µs)"
+            for c, t in pairs
+        )
 
     def config_kwargs(self) -> dict[str, Any]:
         """The `TrackingConfig` keyword arguments of the recommendation (keys left out)."""
@@ -93,20 +111,31 @@ class Recommendation:
         if self.max_length is not None:
             wanted += f", URLs of at most {self.max_length} characters"
         if self.candidate is None:
-            return f"No combination meets the constraints ({wanted}): {self.reason}"
+            text = f"No combination meets the constraints ({wanted}): {self.reason}"
+            if self.closest:
+                text += f"\nThe closest: {self._described(self.closest)}."
+            return text
         c = self.candidate
         lines = [
-            f"Recommended: {c.serializer} + {c.compressor} + {c.cipher}, the fastest combination "
-            f"that meets the constraints ({wanted}): {self.total_us:.0f} µs to encode and decode "
-            f"the payloads, URLs of at most {self.max_url_length} characters.",
+            f"Recommended: {c.serializer} + {c.compressor} + {c.cipher}, the best balance of URL "
+            f"length and speed among the combinations that meet the constraints ({wanted}): "
+            f"{self.total_us:.0f} µs to encode and decode the payloads, URLs of at most "
+            f"{self.max_url_length} characters.",
         ]
+        if len(self.pareto) > 1:
+            lines.append(
+                "No other combination is both shorter and faster than these (the Pareto "
+                f"front): {self._described(self.pareto)}."
+            )
+        if self.default_note:
+            lines.append(self.default_note)
         if self.runners_up:
             others = ", ".join(
                 f"{o.serializer} + {o.compressor} + {o.cipher} "
-                f"(+{(t / self.total_us - 1) * 100:.0f}%)"
+                f"({(t / self.total_us - 1) * 100:+.0f}% time)"
                 for o, t in self.runners_up
             )
-            lines.append(f"Next fastest: {others}.")
+            lines.append(f"Fastest of the others: {others}.")
         if not c.encrypted:
             lines.append(
                 f"{c.cipher} signs but does not encrypt: anyone can read the payload in the URL "
@@ -150,6 +179,9 @@ class Recommendation:
             "runners_up": [c.name for c, _ in self.runners_up],
             "model_source": self.model_source,
             "reason": self.reason,
+            "pareto": [c.name for c, _ in self.pareto],
+            "closest": [c.name for c, _ in self.closest],
+            "default_note": self.default_note,
         }
 
 
@@ -200,27 +232,107 @@ def recommend(
         for c in result.candidates
         if meets(result, c, wanted, max_length)
     )
+    trackcodec = [c for c in result.candidates if not c.reference]
+    lengths = {c.name: result.max_url_length(c) for c in trackcodec}
     if not eligible:
-        trackcodec = [c for c in result.candidates if not c.reference]
         if "expiry" in wanted and not any(c.timestamp for c in trackcodec):
             reason = "expiry needs tokens measured with timestamps (BenchOptions(timestamp=True))"
         elif max_length is not None and trackcodec:
-            shortest = min(result.max_url_length(c) for c in trackcodec)
+            shortest = min(lengths.values())
             reason = f"the shortest URL measured is {shortest} characters"
         else:
             reason = "no measured combination authenticates" + (
                 " and encrypts" if "encryption" in wanted else ""
             )
-        return Recommendation(None, 0.0, 0, wanted, max_length, reason=reason)
-    total, _, best = eligible[0]
+        authentic = [c for c in trackcodec if c.authenticated]
+        closest = sorted(authentic, key=lambda c: (lengths[c.name], result.total_us(c)))[:3]
+        return Recommendation(
+            None,
+            0.0,
+            0,
+            wanted,
+            max_length,
+            reason=reason,
+            closest=tuple((c, result.total_us(c)) for c in closest),
+            lengths=lengths,
+        )
+    # Length and speed weigh alike: each as a ratio to the best eligible value.
+    shortest = min(lengths[c.name] for _, _, c in eligible)
+    fastest = eligible[0][0]
+
+    def score(item: tuple[float, str, Candidate]) -> tuple[float, float, str]:
+        total, name, _ = item
+        return (lengths[name] / shortest + total / fastest, total, name)
+
+    total, _, best = min(eligible, key=score)
+    pareto = sorted(
+        (
+            (c, t)
+            for t, _, c in eligible
+            if not any(
+                lengths[o.name] <= lengths[c.name]
+                and u <= t
+                and (lengths[o.name], u) != (lengths[c.name], t)
+                for u, _, o in eligible
+            )
+        ),
+        key=lambda pair: (lengths[pair[0].name], pair[1]),
+    )
     return Recommendation(
         best,
         total,
-        result.max_url_length(best),
+        lengths[best.name],
         wanted,
         max_length,
-        runners_up=tuple((c, t) for t, _, c in eligible[1:3]),
+        runners_up=tuple((c, t) for t, _, c in eligible if c is not best)[:2],
         model_source=model_source if best.serializer == "schema" else None,
+        pareto=tuple(pareto),
+        default_note=_default_note(result, best, total, eligible, lengths),
+        lengths=lengths,
+    )
+
+
+# A tracker's default settings (TrackingConfig's field defaults).
+_DEFAULT = tuple(
+    TrackingConfig.model_fields[name].default for name in ("serializer", "compressor", "cipher")
+)
+
+
+def _default_note(
+    result: BenchResult,
+    best: Candidate,
+    total: float,
+    eligible: Sequence[tuple[float, str, Candidate]],
+    lengths: Mapping[str, int],
+) -> str:
+    """Why ``best`` differs from the default settings, when it does."""
+    if (best.serializer, best.compressor, best.cipher) == _DEFAULT:
+        return ""
+    label = " + ".join(_DEFAULT)
+    default = next(
+        (
+            (t, c)
+            for t, _, c in eligible
+            if (c.serializer, c.compressor, c.cipher) == _DEFAULT and c.timestamp == best.timestamp
+        ),
+        None,
+    )
+    if default is None:
+        measured = any(
+            (c.serializer, c.compressor, c.cipher) == _DEFAULT for c in result.candidates
+        )
+        return f"It differs from the default ({label}), which " + (
+            "does not meet the constraints." if measured else "was not measured."
+        )
+    default_total, candidate = default
+    longer = lengths[candidate.name] - lengths[best.name]
+    faster = (default_total / total - 1) * 100 if total else 0.0
+    return (
+        f"It differs from the default ({label}): URLs "
+        + (f"{longer} characters shorter" if longer >= 0 else f"{-longer} characters longer")
+        + ", "
+        + (f"{faster:.0f}% faster" if faster >= 0 else f"{-faster:.0f}% slower")
+        + " on these payloads."
     )
 
 

@@ -24,6 +24,8 @@ class AESSIVCipher:
     """
 
     id = 2
+    # Where the bytes of a sealed body go (label, size; None: the rest), for `decode --explain`.
+    layout = (("synthetic IV (authentication tag)", 16), ("ciphertext of the payload", None))
     name = "aes-siv"
     overhead = 16
     authenticated = True

@@ -8,8 +8,6 @@ pytracking's Fernet tokens and, through `FernetCipher`, inside its envelope.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import os
 import struct
@@ -19,6 +17,7 @@ from typing import Any
 from trackcodec._deps import require
 from trackcodec.errors import BadSignature, MalformedToken, TokenExpired
 from trackcodec.keys import derive_subkey
+from trackcodec.wire import b64url_decode
 
 __all__ = ["FernetCipher", "fernet_decrypt", "fernet_encrypt"]
 
@@ -116,11 +115,9 @@ def decode_fernet_text(text: str | bytes) -> bytes:
     Raises:
         MalformedToken: The text is not urlsafe base64.
     """
-    raw = text.encode("ascii", "replace") if isinstance(text, str) else text
-    raw = raw.rstrip(b"=")
     try:
-        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
-    except (binascii.Error, ValueError) as exc:
+        return b64url_decode(text)
+    except ValueError as exc:
         raise MalformedToken("Fernet token is not urlsafe base64") from exc
 
 
@@ -140,6 +137,13 @@ class FernetCipher:
     """
 
     id = 5
+    layout = (
+        ("Fernet version byte", 1),
+        ("Fernet timestamp", 8),
+        ("Fernet IV", 16),
+        ("AES-CBC ciphertext of header copy + payload + padding", None),
+        ("HMAC-SHA256", 32),
+    )
     name = "fernet"
     overhead = 1 + 8 + 16 + 32 + 8  # plus the header inside, plus padding: about 8 on average
     authenticated = True

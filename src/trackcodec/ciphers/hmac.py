@@ -23,6 +23,10 @@ class HMACCipher:
     """
 
     id = 1
+    layout = (
+        ("payload (readable: signed, not encrypted)", None),
+        ("HMAC-SHA256 tag, truncated", 16),
+    )
     name = "hmac"
     overhead = _TAG_SIZE
     authenticated = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from trackcodec._deps import require
@@ -20,6 +21,17 @@ def _bindings(feature: str) -> Any:
     return require("nacl.bindings", package="pynacl", extra="nacl", feature=feature)
 
 
+def _open_after_nonce(sealed: bytes, open_body: Callable[[bytes, bytes], Any]) -> bytes:
+    """Split ``nonce ‖ rest`` and open the rest; any failure is `BadSignature`."""
+    if len(sealed) < _NONCE_SIZE + _TAG_SIZE:
+        raise BadSignature("token failed authentication")
+    try:
+        plaintext: bytes = open_body(sealed[:_NONCE_SIZE], sealed[_NONCE_SIZE:])
+    except Exception as exc:  # nacl.exceptions.CryptoError
+        raise BadSignature("token failed authentication") from exc
+    return plaintext
+
+
 class XChaCha20Cipher:
     """XChaCha20-Poly1305 (IETF AEAD) with a random 24-byte nonce; the header is associated data.
 
@@ -33,6 +45,7 @@ class XChaCha20Cipher:
     """
 
     id = 3
+    layout = (("nonce", 24), ("ciphertext of the payload", None), ("Poly1305 tag", 16))
     name = "xchacha20"
     overhead = _NONCE_SIZE + _TAG_SIZE
     authenticated = True
@@ -52,15 +65,9 @@ class XChaCha20Cipher:
 
     def open(self, sealed: bytes, /, *, header: bytes) -> bytes:
         """Authenticate and decrypt; raises `BadSignature` on any failure."""
-        if len(sealed) < self.overhead:
-            raise BadSignature("token failed authentication")
-        try:
-            plaintext: bytes = self._decrypt(
-                sealed[_NONCE_SIZE:], header, sealed[:_NONCE_SIZE], self._key
-            )
-        except Exception as exc:  # nacl.exceptions.CryptoError
-            raise BadSignature("token failed authentication") from exc
-        return plaintext
+        return _open_after_nonce(
+            sealed, lambda nonce, body: self._decrypt(body, header, nonce, self._key)
+        )
 
     def __repr__(self) -> str:
         return "XChaCha20Cipher(<secret>)"
@@ -83,6 +90,7 @@ class SecretBoxCipher:
     """
 
     id = 4
+    layout = (("nonce", 24), ("Poly1305 tag", 16), ("ciphertext of the payload", None))
     name = "secretbox"
     overhead = _NONCE_SIZE + _TAG_SIZE
     authenticated = True
@@ -106,16 +114,10 @@ class SecretBoxCipher:
 
     def open(self, sealed: bytes, /, *, header: bytes) -> bytes:
         """Authenticate and decrypt; raises `BadSignature` on any failure."""
-        if len(sealed) < self.overhead:
-            raise BadSignature("token failed authentication")
-        nonce = sealed[:_NONCE_SIZE]
-        try:
-            plaintext: bytes = self._unbox(
-                sealed[_NONCE_SIZE:], self._bound_nonce(header, nonce), self._key
-            )
-        except Exception as exc:  # nacl.exceptions.CryptoError
-            raise BadSignature("token failed authentication") from exc
-        return plaintext
+        return _open_after_nonce(
+            sealed,
+            lambda nonce, body: self._unbox(body, self._bound_nonce(header, nonce), self._key),
+        )
 
     def __repr__(self) -> str:
         return "SecretBoxCipher(<secret>)"

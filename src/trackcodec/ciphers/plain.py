@@ -20,6 +20,7 @@ class InsecurePlainCipher:
     """
 
     id = 0
+    layout = (("payload (readable, NOT authenticated)", None),)
     name = "plain"
     overhead = 0
     authenticated = False

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from trackcodec import registry
-from trackcodec.codec import Codec, TokenHeader, b64decode
+from trackcodec.codec import Codec
 from trackcodec.errors import MissingDependencyError
+from trackcodec.wire import TokenHeader, b64decode
 
 __all__ = ["explain", "when"]
 
@@ -19,28 +20,7 @@ def when(stamp: int) -> str:
     return f"{moment.isoformat().replace('+00:00', 'Z')} ({stamp})"
 
 
-# Where the bytes of a sealed body go, per cipher: (label, size); None is the rest.
-_BODY_LAYOUT: dict[str, list[tuple[str, int | None]]] = {
-    "aes-siv": [("synthetic IV (authentication tag)", 16), ("ciphertext of the payload", None)],
-    "xchacha20": [
-        ("nonce", 24),
-        ("ciphertext of the payload", None),
-        ("Poly1305 tag", 16),
-    ],
-    "secretbox": [("nonce", 24), ("Poly1305 tag", 16), ("ciphertext of the payload", None)],
-    "fernet": [
-        ("Fernet version byte", 1),
-        ("Fernet timestamp", 8),
-        ("Fernet IV", 16),
-        ("AES-CBC ciphertext of header copy + payload + padding", None),
-        ("HMAC-SHA256", 32),
-    ],
-    "hmac": [
-        ("payload (readable: signed, not encrypted)", None),
-        ("HMAC-SHA256 tag, truncated", 16),
-    ],
-    "plain": [("payload (readable, NOT authenticated)", None)],
-}
+_UNKNOWN_LAYOUT = (("sealed body", None),)
 
 
 def _name_of(lookup: Callable[[int], tuple[str, Any] | None], id: int) -> str:
@@ -56,14 +36,16 @@ def explain(
     ``payload`` (the decoded payload, when the token decoded) adds the sizes of
     the serialized and compressed payload; ``codec`` supplies the serializer
     of the token when it is the codec's own (the schema serializer's model).
+    Without a payload nothing is said to be authenticated: it may be forged.
     """
     raw = b64decode(token)
-    cipher = _name_of(registry.cipher_by_id, head.cipher_id)
+    cipher_entry = registry.cipher_by_id(head.cipher_id)
+    cipher = cipher_entry[0] if cipher_entry else f"unknown ({head.cipher_id})"
     serializer = _name_of(registry.serializer_by_id, head.serializer_id)
     compressor = (
         _name_of(registry.compressor_by_id, head.compressor_id) if head.compressor_id else "none"
     )
-    flags = raw[0] & 0x0F
+    flags = head.flags
     flag_text = [f"compressed with {compressor}" if head.compressor_id else "not compressed"]
     if head.issued_at is not None:
         flag_text.append("issued-at follows")
@@ -79,7 +61,10 @@ def explain(
     ]
     if head.issued_at is not None:
         rows.append((3, 4, f"issued at {when(head.issued_at)}"))
-    layout = _BODY_LAYOUT.get(cipher, [("sealed body", None)])
+    # Each cipher describes its own body; a registered one without a layout is one block.
+    layout = (
+        getattr(cipher_entry[1], "layout", _UNKNOWN_LAYOUT) if cipher_entry else _UNKNOWN_LAYOUT
+    )
     fixed = sum(size for _, size in layout if size is not None)
     at = head.header_size
     for label, size in layout:
@@ -93,8 +78,9 @@ def explain(
     for start, length, label in rows:
         span = f"{start}" if length == 1 else f"{start}-{start + length - 1}"
         lines.append(f"  bytes {span:>7}  {length:3d} B  {label}")
+    trust = "authenticated" if payload is not None else "not verified (the token did not open)"
     lines.append(
-        f"  header {head.header_size} B, authenticated; cipher overhead {fixed} B; "
+        f"  header {head.header_size} B, {trust}; cipher overhead {fixed} B; "
         f"sealed payload {max(head.body_size - fixed, 0)} B"
     )
     if payload is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from trackcodec.bench import PayloadFileError, load_payload_file
+from trackcodec.cli._common import InputError
 from trackcodec.errors import ConfigurationError, TrackcodecError
 from trackcodec.registry import serializer_factory
 from trackcodec.zstd import (
@@ -16,10 +17,6 @@ from trackcodec.zstd import (
 )
 
 __all__ = ["train_dict"]
-
-
-class _InputError(click.ClickException):
-    exit_code = 1
 
 
 @click.command("train-dict")
@@ -66,7 +63,7 @@ def train_dict(
     try:
         found = [p for workload in load_payload_file(payloads) for p in workload.payloads]
     except PayloadFileError as exc:
-        raise _InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     try:
         spellings = [serializer_factory(name)() for name in serializers or ("msgpack", "json")]
         samples = [serializer.dumps(p) for serializer in spellings for p in found]
@@ -77,7 +74,7 @@ def train_dict(
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
     except (TrackcodecError, ValueError) as exc:
-        raise _InputError(str(exc)) from exc
+        raise InputError(str(exc)) from exc
     output.write_bytes(trained)
     raw = sum(map(len, samples))
     mine = sum(min(len(yours.compress(s)), len(s)) for s in samples)

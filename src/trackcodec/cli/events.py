@@ -1,0 +1,21 @@
+"""``trackcodec events``: the stored events (``export``) and their webhook delivery.
+
+The subcommands live beside what they work on (`trackcodec.stores.cli`,
+`trackcodec.webhooks.cli`); this module only groups them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from trackcodec.stores.cli import export
+
+__all__ = ["events"]
+
+
+@click.group()
+def events() -> None:
+    """Stored tracking events and their webhook delivery."""
+
+
+events.add_command(export)
