@@ -79,7 +79,7 @@ class NativeFloor:
 
         if compressor not in ("deflate", "deflate-dict"):
             raise ValueError(f"no floor for {compressor!r}")
-        self._packb = msgpack.packb
+        self._packb = msgpack.Packer().pack  # reused, as MsgpackSerializer does per thread
         self._unpackb = msgpack.unpackb
         self._aead = AESSIV(AESSIV.generate_key(512))
         self.header = bytes((0x10 | (2 if compressor == "deflate-dict" else 1), 0x22, 0))

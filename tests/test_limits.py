@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import trackcodec.codec
 from support import ALL_COMBOS, Combo, cached_codec, fixed_ring, make_codec, raw_token
@@ -19,6 +21,7 @@ from trackcodec import (
     MalformedToken,
 )
 from trackcodec.compressors import DeflateCompressor, DeflateDictCompressor
+from trackcodec.wire import check_nesting
 from trackcodec.zstd import ZstdDictCompressor
 
 BIG = Limits(max_token_length=10**6, max_payload_size=10**7, max_depth=256)
@@ -275,3 +278,37 @@ def test_deep_payload_cannot_even_be_encoded_past_the_limit() -> None:
     for payload in (_nested(5), _nested_list(5), {"a": ({"b": [[1]]},)}):
         with pytest.raises(ValueError, match="max_depth"):
             codec.encode(payload)
+
+
+_LEAVES = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.text(alphabet="[{}]\x80\x90\xdc\xdfab", max_size=12),  # container bytes in strings
+    st.booleans(),
+    st.none(),
+)
+_TREES = st.recursive(
+    _LEAVES,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet="[{ab", max_size=3), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(tree=_TREES, serializer=st.sampled_from(["json", "msgpack"]))
+def test_decoding_refuses_exactly_the_payloads_nested_too_deep(tree: Any, serializer: str) -> None:
+    # Decoding skips the walk when the payload has fewer container-opening bytes
+    # than the limit: the outcome must be what walking every payload gives.
+    payload = {"k": tree, "pad": "x" * 40}  # long enough to be considered at all
+    combo = Combo(serializer, "none", "hmac")
+    token = make_codec(combo, limits=BIG).encode(payload)
+    strict = make_codec(combo, limits=Limits(max_depth=3))
+    try:
+        check_nesting(payload, 3)
+    except LimitExceeded:
+        with pytest.raises(LimitExceeded):
+            strict.decode(token)
+    else:
+        assert strict.decode(token) == payload

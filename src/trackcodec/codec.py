@@ -29,6 +29,7 @@ from trackcodec.errors import (
 )
 from trackcodec.keys import KeyRing
 from trackcodec.protocols import Cipher, CipherFactory, Compressor, Serializer
+from trackcodec.serializers import JSONSerializer, MsgpackSerializer
 from trackcodec.wire import (
     FORMAT_VERSION,
     HEADER_SIZE,
@@ -106,6 +107,21 @@ class _Route(NamedTuple):
     cipher: str
     authenticated: bool
     encrypted: bool
+    # The bytes that cannot open a container, for serializers where every list
+    # or mapping starts with a byte of its own (None: unknown, for others).
+    not_containers: bytes | None
+
+
+def _all_but(openers: bytes) -> bytes:
+    return bytes(b for b in range(256) if b not in openers)
+
+
+# JSON opens lists and objects with "[" and "{"; msgpack with fixmap, fixarray,
+# array 16/32 and map 16/32 headers. Those bytes inside strings only add to the count.
+_NOT_CONTAINERS: dict[type, bytes] = {
+    JSONSerializer: _all_but(b"[{"),
+    MsgpackSerializer: _all_but(bytes(range(0x80, 0xA0)) + b"\xdc\xdd\xde\xdf"),
+}
 
 
 def _raiser(error: InvalidToken) -> Callable[..., Any]:
@@ -535,7 +551,12 @@ class Codec:
             raise PayloadError(f"payload does not deserialize ({type(exc).__name__})") from exc
         # Each level below the top costs at least one byte (the schema
         # serializer's top level costs none), so short payloads cannot be too deep.
-        if len(data) >= limits.max_depth:
+        # Each level below the top costs at least one byte, and with JSON or
+        # msgpack one container-opening byte: fewer such bytes, no need to walk.
+        if len(data) >= limits.max_depth and (
+            route.not_containers is None
+            or len(data.translate(None, route.not_containers)) >= limits.max_depth
+        ):
             check_nesting(payload, limits.max_depth)
         return TokenInfo(
             payload,
@@ -566,12 +587,14 @@ class Codec:
                 decompress, compressor_name = compressor.decompress, compressor.name
         loads: Callable[[bytes], dict[str, Any]]
         serializer_name = ""
+        not_containers = None
         try:
             serializer: Serializer = self._stage("serializer", head.serializer_id)
         except UnsupportedToken as exc:
             unsupported = unsupported or exc
         else:
             loads, serializer_name = serializer.loads, serializer.name
+            not_containers = _NOT_CONTAINERS.get(type(serializer))
         if unsupported is not None:
             # Reported at the first stage the codec lacks, as when resolved per token.
             if decompress is None and head.compressor_id:
@@ -588,6 +611,7 @@ class Codec:
             cipher.name,
             cipher.authenticated,
             cipher.encrypted,
+            not_containers,
         )
         if unsupported is None:
             # Only headers that resolved are kept: at most one entry per combination

@@ -13,6 +13,15 @@ M = TypeVar("M")
 TrackingKind = Literal["open", "click"]
 
 
+# BaseModel's slots, set through their descriptors: what object.__setattr__
+# does, without looking the names up (a decoded URL is on the hot path).
+_new = object.__new__
+_set_dict = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 class TrackingResult(BaseModel, Generic[M]):
     """The outcome of decoding an open or click tracking URL.
 
@@ -68,12 +77,11 @@ class TrackingResult(BaseModel, Generic[M]):
         ``tests/test_core_boundaries.py::test_result_fast_construct`` keeps it equal to
         validated construction, for every field.
         """
-        result = cls.__new__(cls)
-        setattr_ = object.__setattr__
-        setattr_(result, "__dict__", values)
-        setattr_(result, "__pydantic_fields_set__", set(values))
-        setattr_(result, "__pydantic_extra__", None)
-        setattr_(result, "__pydantic_private__", None)
+        result = _new(cls)
+        _set_dict(result, "__dict__", values)
+        _set_fields_set(result, set(values))
+        _set_extra(result, None)
+        _set_private(result, None)
         return result
 
     def to_json_dict(self) -> dict[str, Any]:

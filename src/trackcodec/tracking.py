@@ -167,6 +167,11 @@ class Tracker(Generic[M]):
         self._fernet_keys = tuple(legacy.parse_fernet_key(k) for k in config.legacy_fernet_keys)
         self._ttl = config.ttl
         self._accept_legacy = config.accept_legacy
+        # Read on every parse: plain attributes, not the pydantic model's.
+        self._max_token_length = config.max_token_length
+        self._clock_skew = config.clock_skew
+        self._webhook_url = config.webhook_url
+        self._token_param = config.token_param
 
     def _url_prefix(self, base: str | None) -> str | None:
         if base is None:
@@ -332,7 +337,7 @@ class Tracker(Generic[M]):
     def _token(self, url_or_path: str, prefixes: tuple[str, ...]) -> str:
         if not isinstance(url_or_path, str):
             raise TypeError(f"url_or_path must be a str, not {type(url_or_path).__name__}")
-        param = self.config.token_param
+        param = self._token_param
         if param is not None:
             query = url_or_path.partition("?")[2].partition("#")[0]
             if not query:
@@ -348,8 +353,10 @@ class Tracker(Generic[M]):
             if rest.startswith(prefix):
                 rest = rest[len(prefix) :]
                 break
-        rest = rest.partition("?")[0].partition("#")[0].strip("/")
-        return rest.rpartition("/")[2]
+        if "/" in rest or "?" in rest or "#" in rest:
+            rest = rest.partition("?")[0].partition("#")[0].strip("/")
+            return rest.rpartition("/")[2]
+        return rest  # a bare token
 
     def parse_open(
         self, url_or_path: str, request_data: Any = None, *, now: float | None = None
@@ -431,8 +438,8 @@ class Tracker(Generic[M]):
         Raises:
             InvalidToken: A subclass.
         """
-        if len(token) > self.config.max_token_length:
-            raise LimitExceeded(f"token is longer than {self.config.max_token_length} characters")
+        if len(token) > self._max_token_length:
+            raise LimitExceeded(f"token is longer than {self._max_token_length} characters")
         if self._accept_legacy != "none":
             info = legacy.decode_legacy(
                 token,
@@ -445,7 +452,7 @@ class Tracker(Generic[M]):
             if info is not None:
                 return info
         return self.codec.decode_token(
-            token, max_age=self._ttl, now=now, clock_skew=self.config.clock_skew
+            token, max_age=self._ttl, now=now, clock_skew=self._clock_skew
         )
 
     def _result(
@@ -473,7 +480,7 @@ class Tracker(Generic[M]):
             except ValidationError as exc:
                 raise PayloadError(_validation_summary(exc)) from exc
 
-        webhook = self.config.webhook_url
+        webhook = self._webhook_url
         if token_webhook and info.authenticated and token_webhook in self._allowed_webhooks:
             webhook = token_webhook
 

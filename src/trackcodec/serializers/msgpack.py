@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,12 +50,20 @@ class MsgpackSerializer:
         msgpack = require(
             "msgpack", package="msgpack", extra="msgpack", feature="MsgpackSerializer"
         )
-        self._packb = msgpack.packb
+        self._packer = msgpack.Packer
         self._unpackb = msgpack.unpackb
+        # A Packer is reusable (it resets itself after each object, and after an
+        # error) but not shareable: one per thread. Building one per call, as
+        # msgpack.packb does, costs more than packing a tracking payload.
+        self._local = threading.local()
 
     def dumps(self, obj: Mapping[str, Any], /) -> bytes:
         """Serialize ``obj`` to msgpack bytes."""
-        data: bytes = self._packb(obj, default=default, use_bin_type=True)
+        try:
+            pack = self._local.pack
+        except AttributeError:
+            pack = self._local.pack = self._packer(default=default, use_bin_type=True).pack
+        data: bytes = pack(obj)
         return data
 
     def loads(self, data: bytes, /) -> dict[str, Any]:
