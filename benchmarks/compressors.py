@@ -17,35 +17,16 @@ from collections.abc import Callable
 from typing import Any
 
 from _common import CLICK_BASE, METHOD, NAMES, OPEN_BASE, interleaved_medians, reference_payloads
-from roundtrip import pytracking_round_trip
-from trackcodec import KeyRing, Tracker
+from roundtrip import default_tracker, pytracking_round_trip, trackcodec_round_trip
+from trackcodec import Tracker
 
 COMPRESSORS = ("none", "deflate", "deflate-dict", "zstd-dict")
-
-
-def tracker(payload: dict[str, Any], compressor: str, keys: KeyRing) -> Tracker[dict[str, Any]]:
-    return Tracker(
-        base_open_tracking_url=OPEN_BASE,
-        base_click_tracking_url=CLICK_BASE,
-        keys=keys,
-        compressor=compressor,
-        webhook_url=payload.get("webhook"),
-        include_webhook_url="webhook" in payload,
-    )
 
 
 def token(payload: dict[str, Any], t: Tracker[dict[str, Any]]) -> str:
     if "url" in payload:
         return t.click_url(payload["url"], payload["metadata"])[len(CLICK_BASE) :]
     return t.open_url(payload["metadata"])[len(OPEN_BASE) :]
-
-
-def round_trip(payload: dict[str, Any], t: Tracker[dict[str, Any]]) -> Callable[[], object]:
-    metadata = payload["metadata"]
-    if "url" in payload:
-        url = payload["url"]
-        return lambda: t.parse_click(t.click_url(url, metadata))
-    return lambda: t.parse_open(t.open_url(metadata))
 
 
 def main() -> None:
@@ -55,15 +36,14 @@ def main() -> None:
     args = parser.parse_args()
 
     payloads = reference_payloads()
-    keys = KeyRing.generate()
     candidates: dict[str, Callable[[], object]] = {}
     lengths: dict[str, list[int]] = {}
     for compressor in COMPRESSORS:
         lengths[compressor] = []
         for name in NAMES:
-            t = tracker(payloads[name], compressor, keys)
+            t = default_tracker(payloads[name], compressor=compressor)
             lengths[compressor].append(len(token(payloads[name], t)))
-            candidates[f"{compressor} {name}"] = round_trip(payloads[name], t)
+            candidates[f"{compressor} {name}"] = trackcodec_round_trip(payloads[name], t)
     for name in NAMES:
         candidates[f"pytracking {name}"] = pytracking_round_trip(payloads[name])
     medians = interleaved_medians(candidates, number=args.number, repeats=args.repeats)

@@ -29,19 +29,23 @@ from _common import (
 from trackcodec import KeyRing, Tracker
 
 
-def default_tracker(payload: dict[str, Any]) -> Tracker[dict[str, Any]]:
-    """A tracker with default settings, and this payload's webhook if it has one."""
+def default_tracker(payload: dict[str, Any], **settings: Any) -> Tracker[dict[str, Any]]:
+    """A tracker with default settings (but ``settings``), and this payload's webhook if any."""
     return Tracker(
         base_open_tracking_url=OPEN_BASE,
         base_click_tracking_url=CLICK_BASE,
         keys=KeyRing.generate(),
         webhook_url=payload.get("webhook"),
         include_webhook_url="webhook" in payload,
+        **settings,
     )
 
 
-def trackcodec_round_trip(payload: dict[str, Any]) -> Callable[[], object]:
-    tracker = default_tracker(payload)
+def trackcodec_round_trip(
+    payload: dict[str, Any], tracker: Tracker[dict[str, Any]] | None = None
+) -> Callable[[], object]:
+    """Build the payload's URL with ``tracker`` (a default one when omitted) and parse it."""
+    tracker = tracker or default_tracker(payload)
     metadata = payload["metadata"]
     if "url" in payload:
         url = payload["url"]
