@@ -71,7 +71,7 @@ def _zstd() -> ModuleType:
 def _dictionary_bytes(dictionary_id: int) -> bytes | None:
     data = _registered.get(dictionary_id)
     if data is None and dictionary_id in _BUILTIN:
-        data = resources.files("trackcodec.data").joinpath(_BUILTIN[dictionary_id]).read_bytes()
+        data = (resources.files("trackcodec") / "data" / _BUILTIN[dictionary_id]).read_bytes()
         _registered.setdefault(dictionary_id, data)
     return data
 
