@@ -568,3 +568,6 @@ def bench(
         with _errors():
             b.plot(result, plot_file, recommendation)
         err.print(f"wrote {plot_file}", highlight=False)
+
+
+main.add_command(importlib.import_module("trackcodec.webhooks.cli").events)
