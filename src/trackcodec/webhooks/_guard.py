@@ -31,11 +31,11 @@ def _why_not_public(ip: IPAddress) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     for attribute, what in (
+        ("is_unspecified", "an unspecified"),
         ("is_loopback", "a loopback"),
         ("is_link_local", "a link-local"),
-        ("is_private", "a private"),
         ("is_multicast", "a multicast"),
-        ("is_unspecified", "an unspecified"),
+        ("is_private", "a private"),
         ("is_reserved", "a reserved"),
     ):
         if getattr(ip, attribute):

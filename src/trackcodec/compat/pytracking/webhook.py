@@ -13,7 +13,7 @@ durable outbox, and guards against SSRF; see the "Webhooks" guide.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from trackcodec.compat.pytracking import Configuration, TrackingResult, get_configuration
 from trackcodec.errors import MissingDependencyError
@@ -70,6 +70,6 @@ def send_webhook(
     }
     if tracking_result.tracked_url:
         payload["tracked_url"] = tracking_result.tracked_url
-    return requests.post(
-        tracking_result.webhook_url, json=payload, timeout=config.webhook_timeout_seconds
-    )
+    # pytracking passes webhook_url as it is, None included (requests raises then).
+    url = cast(str, tracking_result.webhook_url)
+    return requests.post(url, json=payload, timeout=config.webhook_timeout_seconds)
