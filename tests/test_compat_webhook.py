@@ -1,4 +1,4 @@
-"""``trackcodec.compat.pytracking.webhook.send_webhook`` posts what pytracking posts, the same way."""
+"""The compat ``send_webhook`` posts what pytracking's posts, with the same call."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def _results(kind: str, metadata: dict[str, Any], request_data: Any) -> tuple[An
         ours = tc.get_open_tracking_result(url, request_data=request_data, **options)
         theirs = pytracking.get_open_tracking_result(url, request_data=request_data, **options)
     else:
-        url = pytracking.get_click_tracking_url("https://shop.example.com/p?id=1", metadata, **options)
+        url = pytracking.get_click_tracking_url(
+            "https://shop.example.com/p?id=1", metadata, **options
+        )
         ours = tc.get_click_tracking_result(url, request_data=request_data, **options)
         theirs = pytracking.get_click_tracking_result(url, request_data=request_data, **options)
     theirs.timestamp = ours.timestamp  # decoded a moment apart

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest

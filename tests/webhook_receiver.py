@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +41,9 @@ class Receiver:
         self.delivered: Counter[str] = Counter()
         self.bad_signatures = 0
         self.bodies: dict[str, bytes] = {}
+        self.log: list[tuple[float, str, int]] = []  # (time, webhook-id, status) per request
+        self.peers: set[int] = set()  # client ports: one per connection
+        self.delay = 0.0  # seconds before answering
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -47,6 +51,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -60,9 +66,14 @@ class Receiver:
                     except WebhookVerificationError:
                         receiver.bad_signatures += 1
                         status, extra = 400, {}
+                    receiver.peers.add(self.client_address[1])
+                    receiver.log.append((time.time(), headers.get("webhook-id", ""), status))
+                    delay = receiver.delay
                     if 200 <= status < 300:
                         receiver.delivered[headers["webhook-id"]] += 1
                         receiver.bodies[headers["webhook-id"]] = body
+                if delay:
+                    time.sleep(delay)
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
