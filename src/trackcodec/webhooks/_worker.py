@@ -20,8 +20,9 @@ class OutboxWorker:
     them with up to ``concurrency`` requests in flight, then records every
     outcome in one transaction. A retryable failure (connection error,
     timeout, 408, 429, 5xx) reschedules the entry by the `RetryPolicy` and
-    pauses its destination until then, so a receiver that is down costs one
-    probe per backoff period, not one request per queued event. After
+    pauses its destination until then; when the pause ends, one entry
+    probes the destination before the others go. A receiver that is down
+    costs one request per backoff period, not one per queued event. After
     ``retry.max_attempts`` attempts an entry is ``dead``; any other 4xx (and
     a destination the SSRF guard refuses) makes it ``failed``. Both are kept
     and can be replayed (`Outbox.replay`, ``trackcodec events replay``).
@@ -61,14 +62,18 @@ class OutboxWorker:
         self.concurrency = concurrency
         self.lease = lease if lease is not None else 4 * client.timeout + 30.0
         self.poll_interval = poll_interval
-        self._paused: dict[str, float] = {}
+        self._paused: dict[str, float] = {}  # destination -> paused until
+        self._probing: set[str] = set()  # pause ran out: one attempt until one gets an answer
 
     def _paused_urls(self, now: float) -> list[str]:
         for url in [u for u, until in self._paused.items() if until <= now]:
             del self._paused[url]
+            self._probing.add(url)
         return list(self._paused)
 
     def _update(self, entry: OutboxEntry, outcome: DeliveryOutcome, now: float) -> OutboxUpdate:
+        if outcome.status is not None and entry.url is not None:
+            self._probing.discard(entry.url)  # the receiver answers
         if outcome.result == "delivered":
             return OutboxUpdate(entry.seq, "delivered", status=outcome.status)
         if outcome.result == "failed":
@@ -91,12 +96,19 @@ class OutboxWorker:
         if not entries:
             return 0
         gate = asyncio.Semaphore(self.concurrency)
+        probes: set[str] = set()
+        held: set[int] = set()
+        for entry in entries:  # a destination that was down gets one probe, not a batch
+            if entry.url in self._probing:
+                if entry.url in probes:
+                    held.add(entry.seq)
+                probes.add(entry.url)
 
         async def attempt(entry: OutboxEntry) -> OutboxUpdate:
             async with gate:
                 if entry.url is None:
                     return OutboxUpdate(entry.seq, "failed", error="no webhook URL")
-                if self._paused.get(entry.url, 0.0) > time.time():
+                if entry.seq in held or self._paused.get(entry.url, 0.0) > time.time():
                     return OutboxUpdate(entry.seq, "pending", attempted=False)
                 outcome = await self.client.send(entry.url, entry.event_id, entry.body)
                 return self._update(entry, outcome, time.time())
