@@ -380,3 +380,16 @@ def test_worker_stops_on_sigterm(secret: str, tmp_path: Path) -> None:
         process.kill()
         process.communicate()
     assert process.returncode == 0, err.decode()
+
+
+def test_secret_command_prints_a_usable_secret() -> None:
+    result = CliRunner().invoke(cli, ["events", "secret"])
+    assert result.exit_code == 0
+    secret = result.output.strip()
+    assert secret.startswith("whsec_")
+    body = b'{"a":1}'
+    from standardwebhooks import Webhook
+
+    from trackcodec.webhooks import WebhookSigner
+
+    Webhook(secret).verify(body, WebhookSigner(secret).headers("msg_1", body))

@@ -17,6 +17,7 @@ from trackcodec.webhooks._client import AsyncWebhookClient
 from trackcodec.webhooks._guard import DestinationPolicy
 from trackcodec.webhooks._outbox import Outbox
 from trackcodec.webhooks._retry import RetryPolicy
+from trackcodec.webhooks._signing import generate_secret
 from trackcodec.webhooks._worker import OutboxWorker
 
 __all__ = ["events"]
@@ -182,6 +183,12 @@ def replay(outbox_path: Path, include_failed: bool, event_ids: tuple[str, ...]) 
     finally:
         outbox.close()
     click.echo(f"{count} event(s) back to pending")
+
+
+@events.command()
+def secret() -> None:
+    """Print a new random signing secret (whsec_...)."""
+    click.echo(generate_secret())
 
 
 @events.command()
