@@ -234,3 +234,15 @@ def test_sink_satisfies_the_protocol(tmp_path: Path) -> None:
     assert sink.durable is True
     sink.emit([])
     sink.close()
+
+
+def test_outbox_needs_wal() -> None:
+    with pytest.raises(sqlite3.OperationalError, match="WAL"):
+        Outbox(":memory:")
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "not.sqlite3"
+    path.write_bytes(b"this is not a database, just text" * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        Outbox(path)

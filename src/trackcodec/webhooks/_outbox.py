@@ -116,7 +116,8 @@ class Outbox:
         busy_timeout: Seconds to wait for another process's write lock.
 
     Raises:
-        sqlite3.DatabaseError: The file is not a SQLite database, or holds an
+        sqlite3.DatabaseError: The file is not a SQLite database, cannot be in
+            WAL mode (``":memory:"``, some network file systems), or holds an
             outbox of a newer schema version.
     """
 
@@ -135,7 +136,12 @@ class Outbox:
             self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
         )
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            self._db.close()
+            raise sqlite3.OperationalError(
+                f"{self.path}: the outbox needs SQLite's WAL mode, which this file cannot use"
+            )
         self._db.execute(f"PRAGMA synchronous = {synchronous}")
         with self._transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]

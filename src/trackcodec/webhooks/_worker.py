@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 
 from trackcodec.webhooks._client import AsyncWebhookClient, DeliveryOutcome
@@ -36,8 +37,10 @@ class OutboxWorker:
         retry: Backoff and attempt limit.
         batch_size: Entries claimed per round (bounds memory).
         concurrency: Requests in flight at once.
-        lease: Seconds a claim lasts; must exceed the longest attempt.
-            Defaults to four times the client's timeout plus 30 s.
+        lease: Seconds a claim lasts; must exceed the longest round, or a
+            second worker on the file may post the same entries. Defaults to
+            ``ceil(batch_size / concurrency)`` attempts of four timeouts each
+            (connect, write, read, pool), plus 30 s.
         poll_interval: Longest sleep when nothing is due (new entries are
             picked up within this time).
     """
@@ -60,7 +63,8 @@ class OutboxWorker:
         self.retry = retry if retry is not None else RetryPolicy()
         self.batch_size = batch_size
         self.concurrency = concurrency
-        self.lease = lease if lease is not None else 4 * client.timeout + 30.0
+        waves = math.ceil(batch_size / concurrency)
+        self.lease = lease if lease is not None else waves * 4 * client.timeout + 30.0
         self.poll_interval = poll_interval
         self._paused: dict[str, float] = {}  # destination -> paused until
         self._probing: set[str] = set()  # pause ran out: one attempt until one gets an answer

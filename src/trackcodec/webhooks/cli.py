@@ -101,7 +101,7 @@ def events() -> None:
     "--lease",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Seconds a claim lasts [default: 4 x timeout + 30].",
+    help="Seconds a claim lasts [default: ceil(batch-size / concurrency) x 4 x timeout + 30].",
 )
 @click.option(
     "--poll-interval",
