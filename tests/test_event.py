@@ -11,6 +11,14 @@ from pydantic import ValidationError
 from trackcodec import TrackingEvent, new_event_id
 
 
+@pytest.fixture(autouse=True)
+def _fresh_id_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the ids other tests made: ids stay monotonic within a process, so a
+    later real-time id made earlier in the run would push ``now=`` forward."""
+    monkeypatch.setattr("trackcodec.event._last_ms", 0)
+    monkeypatch.setattr("trackcodec.event._last_counter", 0)
+
+
 def test_event_id_is_uuid7_with_the_time() -> None:
     value = uuid.UUID(new_event_id(now=1_700_000_000.123))
     assert value.version == 7
