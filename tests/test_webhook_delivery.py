@@ -24,6 +24,7 @@ from trackcodec.cli import main as cli
 from trackcodec.event import TrackingEvent, new_event_id
 from trackcodec.webhooks import (
     AsyncWebhookClient,
+    DeliveryOutcome,
     DestinationPolicy,
     Outbox,
     OutboxWorker,
@@ -393,3 +394,52 @@ def test_secret_command_prints_a_usable_secret() -> None:
     from trackcodec.webhooks import WebhookSigner
 
     Webhook(secret).verify(body, WebhookSigner(secret).headers("msg_1", body))
+
+
+def test_deliver_logs_final_failures_and_verbose_retries(secret: str, tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    receiver = Receiver(secret).start()
+    receiver.script = _script((1, (503, {})), (1, (404, {})))
+    (event,) = _events(1)
+    sink = WebhookSink(path, url=receiver.url)
+    sink.emit([event])
+    sink.close()
+    args = ["events", "deliver", "--outbox", str(path), "--secret", secret, *FAST_FLAGS]
+    try:
+        result = CliRunner().invoke(cli, [*args, "--until-idle", "-v"])
+    finally:
+        receiver.stop()
+    assert result.exit_code == 0, result.output
+    assert f"INFO webhook {event.id} to {receiver.url}: HTTP 503; attempt 2 in" in result.output
+    assert f"WARNING webhook {event.id} to {receiver.url} failed: HTTP 404" in result.output
+
+
+def test_an_unforeseen_error_is_retried_not_fatal(secret: str, tmp_path: Path) -> None:
+    class FlakyClient(AsyncWebhookClient):
+        calls = 0
+
+        async def send(
+            self, url: str, msg_id: str, body: bytes, *, now: float | None = None
+        ) -> DeliveryOutcome:
+            FlakyClient.calls += 1
+            if FlakyClient.calls == 1:
+                raise RuntimeError("bug in a transport")
+            return await super().send(url, msg_id, body, now=now)
+
+    receiver = Receiver(secret).start()
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    (event,) = _events(1)
+    WebhookSink(outbox, url=receiver.url).emit([event])
+
+    async def work() -> None:
+        async with FlakyClient(secret, policy=LOOPBACK) as client:
+            await OutboxWorker(outbox, client, retry=FAST, poll_interval=0.01).run(until_idle=True)
+
+    try:
+        asyncio.run(work())
+    finally:
+        receiver.stop()
+    (entry,) = outbox.entries()
+    outbox.close()
+    assert (entry.state, entry.attempts) == ("delivered", 2)
+    assert receiver.delivered == {event.id: 1}

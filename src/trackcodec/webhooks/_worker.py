@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 
@@ -12,6 +13,8 @@ from trackcodec.webhooks._outbox import Outbox, OutboxEntry, OutboxUpdate
 from trackcodec.webhooks._retry import RetryPolicy
 
 __all__ = ["OutboxWorker"]
+
+logger = logging.getLogger("trackcodec.webhooks")
 
 
 class OutboxWorker:
@@ -30,6 +33,8 @@ class OutboxWorker:
 
     A delivery whose outcome was not yet recorded when the process died is
     made again after its lease expires: receivers dedupe on ``webhook-id``.
+    Outcomes are logged to the ``trackcodec.webhooks`` logger (retries at
+    INFO, ``failed`` and ``dead`` at WARNING).
 
     Args:
         outbox: The outbox to deliver.
@@ -79,13 +84,30 @@ class OutboxWorker:
         if outcome.status is not None and entry.url is not None:
             self._probing.discard(entry.url)  # the receiver answers
         if outcome.result == "delivered":
+            logger.debug("webhook %s delivered to %s", entry.event_id, entry.url)
             return OutboxUpdate(entry.seq, "delivered", status=outcome.status)
         if outcome.result == "failed":
+            logger.warning("webhook %s to %s failed: %s", entry.event_id, entry.url, outcome.error)
             return OutboxUpdate(entry.seq, "failed", status=outcome.status, error=outcome.error)
         attempts = entry.attempts + 1
         if attempts >= self.retry.max_attempts:
+            logger.warning(
+                "webhook %s to %s dead after %d attempts: %s",
+                entry.event_id,
+                entry.url,
+                attempts,
+                outcome.error,
+            )
             return OutboxUpdate(entry.seq, "dead", status=outcome.status, error=outcome.error)
         due = now + self.retry.delay(attempts, outcome.retry_after)
+        logger.info(
+            "webhook %s to %s: %s; attempt %d in %.1f s",
+            entry.event_id,
+            entry.url,
+            outcome.error,
+            attempts + 1,
+            due - now,
+        )
         if entry.url is not None:
             self._paused[entry.url] = max(self._paused.get(entry.url, 0.0), due)
         return OutboxUpdate(
@@ -114,7 +136,11 @@ class OutboxWorker:
                     return OutboxUpdate(entry.seq, "failed", error="no webhook URL")
                 if entry.seq in held or self._paused.get(entry.url, 0.0) > time.time():
                     return OutboxUpdate(entry.seq, "pending", attempted=False)
-                outcome = await self.client.send(entry.url, entry.event_id, entry.body)
+                try:
+                    outcome = await self.client.send(entry.url, entry.event_id, entry.body)
+                except Exception as exc:  # unforeseen: recorded and retried, never fatal
+                    logger.exception("webhook %s to %s raised", entry.event_id, entry.url)
+                    outcome = DeliveryOutcome("retry", error=f"{type(exc).__name__}: {exc}")
                 return self._update(entry, outcome, time.time())
 
         updates = await asyncio.gather(*(attempt(e) for e in entries))

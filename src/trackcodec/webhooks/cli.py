@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -115,6 +117,7 @@ def events() -> None:
     is_flag=True,
     help="Post to loopback, private and link-local addresses too (receivers on your network).",
 )
+@click.option("-v", "--verbose", count=True, help="Log retries (-v) and deliveries (-vv).")
 @click.option(
     "--until-idle",
     is_flag=True,
@@ -133,9 +136,13 @@ def deliver(
     lease: float | None,
     poll_interval: float,
     allow_private_addresses: bool,
+    verbose: int,
     until_idle: bool,
 ) -> None:
-    """Run the worker: post due events, signed, until stopped (SIGINT/SIGTERM)."""
+    """Run the worker: post due events, signed, until stopped (SIGINT/SIGTERM).
+
+    Failed and dead events are logged to standard error; -v adds retries.
+    """
     secrets = tuple(s for value in secrets for s in value.split())
     retry = RetryPolicy(
         max_attempts=max_attempts, initial=initial_backoff, max_delay=max_backoff, jitter=jitter
@@ -165,10 +172,19 @@ def deliver(
         finally:
             outbox.close()
 
+    logger = logging.getLogger("trackcodec.webhooks")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)])
+    previous_level = logger.level
     try:
         asyncio.run(main())
     except TrackcodecError as exc:
         raise click.UsageError(str(exc)) from exc
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
 
 
 @events.command()
