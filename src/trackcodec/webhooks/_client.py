@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -91,7 +91,7 @@ def _caught() -> tuple[type[Exception], ...]:
 class _Base:
     def __init__(
         self,
-        secrets: str | list[str] | tuple[str, ...] | WebhookSigner,
+        secrets: str | Sequence[str] | WebhookSigner,
         *,
         policy: DestinationPolicy | None,
         timeout: float,
@@ -131,7 +131,7 @@ class WebhookClient(_Base):
 
     def __init__(
         self,
-        secrets: str | list[str] | tuple[str, ...] | WebhookSigner,
+        secrets: str | Sequence[str] | WebhookSigner,
         *,
         policy: DestinationPolicy | None = None,
         timeout: float = 5.0,
@@ -193,7 +193,7 @@ class AsyncWebhookClient(_Base):
 
     def __init__(
         self,
-        secrets: str | list[str] | tuple[str, ...] | WebhookSigner,
+        secrets: str | Sequence[str] | WebhookSigner,
         *,
         policy: DestinationPolicy | None = None,
         timeout: float = 5.0,
