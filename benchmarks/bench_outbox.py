@@ -4,7 +4,8 @@
    ``synchronous=FULL`` (the default: survives a power cut) and ``NORMAL``
    (survives a crash of the process).
 2. Delivered: the same events posted to a receiver on 127.0.0.1 (a separate
-   process, so it does not share our GIL) by
+   process, so it does not share our GIL), answering at once (2a) or after
+   20 ms like a receiver behind a network that writes to a database (2b), by
    - pytracking 0.2.x ``send_webhook`` (``requests.post``: unsigned, no retry,
      a new connection per event), sequentially, as pytracking's users call it;
    - trackcodec's `WebhookClient` (signed, keep-alive), sequentially;
@@ -54,9 +55,11 @@ LOOPBACK = DestinationPolicy(allow_private_addresses=True)
 
 RECEIVER = """
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 count = 0
+latency = float(sys.argv[1])
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -65,6 +68,8 @@ class Handler(BaseHTTPRequestHandler):
         global count
         self.rfile.read(int(self.headers.get("content-length", "0")))
         count += 1
+        if latency:
+            time.sleep(latency)
         self.send_response(204)
         self.send_header("content-length", "0")
         self.end_headers()
@@ -131,8 +136,10 @@ def bench_enqueue(events: list[TrackingEvent], tmp: Path) -> None:
             print(f"   {mode:<12}{batch:>7}{n:>8}{n / elapsed:>12,.0f}")
 
 
-def start_receiver() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
+def start_receiver(latency: float) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", RECEIVER, str(latency)], stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout is not None
     port = int(process.stdout.readline())
     return process, f"http://127.0.0.1:{port}/hook"
@@ -143,9 +150,9 @@ def received(url: str) -> int:
         return int(response.read())
 
 
-def bench_delivery(n: int, rounds: int, tmp: Path) -> None:
+def bench_delivery(step: str, n: int, rounds: int, latency: float, tmp: Path) -> None:
     secret = generate_secret()
-    process, url = start_receiver()
+    process, url = start_receiver(latency)
     samples: dict[str, list[float]] = {}
 
     def pytracking_sequential(events: list[TrackingEvent]) -> float:
@@ -212,8 +219,8 @@ def bench_delivery(n: int, rounds: int, tmp: Path) -> None:
     rates = {name: statistics.median(values) for name, values in samples.items()}
     base = rates["pytracking send_webhook (sequential)"]
     print(
-        f"2. delivered to a loopback receiver (another process): {n} events per round, "
-        f"median of {rounds} round-robin rounds"
+        f"{step}. delivered to a loopback receiver (another process) answering after "
+        f"{latency * 1000:.0f} ms: {n} events per round, median of {rounds} round-robin rounds"
     )
     print(f"   {'sender':<48}{'events/s':>10}{'vs pytracking':>15}")
     for name, rate in rates.items():
@@ -274,6 +281,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500, help="events per round (step 2)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (step 2)")
+    parser.add_argument(
+        "--latency", type=float, default=0.02, help="receiver's answer time, step 2b (s)"
+    )
     parser.add_argument("--queued", type=int, default=100_000, help="events queued (step 3)")
     args = parser.parse_args()
     events = make_events(2000)
@@ -281,7 +291,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         bench_enqueue(events, tmp)
-        bench_delivery(args.events, args.rounds, tmp)
+        bench_delivery("2a", args.events, args.rounds, 0.0, tmp)
+        # A receiver that takes its time (network, a database write): concurrency pays.
+        bench_delivery("2b", args.events // 4, args.rounds, args.latency, tmp)
         bench_memory(args.queued, tmp)
 
 
