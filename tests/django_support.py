@@ -37,7 +37,7 @@ def configure() -> None:
         return
     settings.configure(
         DEBUG=False,
-        SECRET_KEY="trackcodec-tests",  # noqa: S106
+        SECRET_KEY="trackcodec-tests",
         ALLOWED_HOSTS=["testserver", "t.example.com"],
         INSTALLED_APPS=["trackcodec.django"],
         ROOT_URLCONF="django_urls",

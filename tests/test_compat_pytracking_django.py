@@ -14,19 +14,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from django_support import PYTRACKING_CONFIGURATION, PYTRACKING_KEY, configure
-
-configure()
-
 import pytracking
 import pytracking.django
 from django.test import Client, RequestFactory, override_settings
 
 import django_urls
+from django_support import PYTRACKING_CONFIGURATION, PYTRACKING_KEY, configure
 from trackcodec import RedirectNotAllowed
 from trackcodec.compat.pytracking import django as compat
 from trackcodec.compat.pytracking import get_configuration
+
+configure()  # Django settings for this module's test Client
 
 TARGET = "https://shop.example.com/p/42?utm_source=mail"
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"

@@ -13,16 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from django_support import TRACKCODEC, configure
-
-configure()
-
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.test import AsyncClient, Client, RequestFactory, override_settings
 from django.urls import reverse
 
+from django_support import TRACKCODEC, configure
 from endpoint_support import TARGET, ListSink, bad_paths, legacy_plain_click, path_of
 from trackcodec import InvalidToken, MalformedToken, Tracker, TrackingEvent
 from trackcodec.django import (
@@ -34,6 +30,8 @@ from trackcodec.django import (
     tracking_event,
 )
 from trackcodec.endpoint import GIF_PIXEL, PNG_PIXEL, TrackingEndpoint
+
+configure()  # Django settings for this module's test Client
 
 NOW = time.time() - 3600  # the views read the clock
 UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"
