@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import to_jsonable_python
@@ -62,8 +62,6 @@ _NO_CACHE = (
 )
 _NOT_FOUND_BODY = b"Not Found"
 _NOT_ALLOWED_BODY = b"Method Not Allowed"
-# Characters left as they are when a redirect target is made ASCII for its header.
-_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 class RouteNotFound(InvalidToken):
@@ -163,28 +161,16 @@ class EndpointResponse:
 
 
 def _ascii_location(url: str) -> str:
-    """``url`` in the ASCII a ``Location`` header can carry (IDNA host, %-escapes)."""
+    """``url`` in the ASCII a ``Location`` header can carry.
+
+    Only non-ASCII characters change: each becomes the %-escapes of its UTF-8
+    bytes, which browsers read back as the same URL (the WHATWG URL parser
+    percent-decodes a host before its IDNA mapping, so a host keeps the
+    meaning the browser would give it, unlike an IDNA 2003 encoding here).
+    """
     if url.isascii():
         return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    host = parts.hostname or ""
-    if host and not host.isascii():
-        try:
-            ascii_host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            ascii_host = quote(host, safe="")
-        netloc = netloc.replace(host, ascii_host) if host in netloc else ascii_host
-    netloc = quote(netloc, safe=_URL_SAFE)
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            quote(parts.path, safe=_URL_SAFE),
-            quote(parts.query, safe=_URL_SAFE),
-            quote(parts.fragment, safe=_URL_SAFE),
-        )
-    )
+    return "".join(c if c.isascii() else quote(c, safe="") for c in url)
 
 
 def _prefix_path(base: str | None) -> str | None:
