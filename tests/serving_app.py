@@ -4,12 +4,14 @@ Run as ``python serving_app.py SERVER FD EVENTS_FILE``: serves, on the
 listening socket ``FD`` inherited from the test, the tracking URLs of
 `endpoint_support.make_tracker` plus ``/landing`` (the click target, so that
 following the redirect stays on loopback), and appends each event's JSON to
-``EVENTS_FILE``. SERVER is ``uvicorn`` (Starlette `TrackingApp`) or
-``waitress`` (plain `TrackingWSGIApp`).
+``EVENTS_FILE``. SERVER is ``uvicorn`` (Starlette `TrackingApp`),
+``waitress`` (plain `TrackingWSGIApp`) or ``django`` (the ``trackcodec.django``
+app, served by waitress).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -68,6 +70,46 @@ def wsgi_app(events: str) -> Callable[..., Iterable[bytes]]:
     return app
 
 
+def file_sink_from_env() -> FileSink:
+    """The Django app's ``event_sink``."""
+    return FileSink(os.environ["TRACKCODEC_TEST_EVENTS"])
+
+
+def __getattr__(name: str) -> Any:
+    """``urlpatterns``, when Django imports this module as its ROOT_URLCONF."""
+    if name != "urlpatterns":
+        raise AttributeError(name)
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import include, path
+
+    def landing(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(b"landed", content_type="text/plain")
+
+    return [path("landing", landing), path("", include("trackcodec.django.urls"))]
+
+
+def django_app(events: str) -> Callable[..., Iterable[bytes]]:
+    import django
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    os.environ["TRACKCODEC_TEST_EVENTS"] = events
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="trackcodec-tests",
+        ALLOWED_HOSTS=["127.0.0.1"],
+        INSTALLED_APPS=["trackcodec.django"],
+        ROOT_URLCONF="serving_app",
+        MIDDLEWARE=[],
+        TRACKCODEC={
+            **make_tracker().config.model_dump(),
+            "event_sink": "serving_app.file_sink_from_env",
+        },
+    )
+    django.setup()
+    return get_wsgi_application()
+
+
 def main(server: str, fd: int, events: str) -> None:
     sock = socket.socket(fileno=fd)
     if server == "uvicorn":
@@ -79,6 +121,10 @@ def main(server: str, fd: int, events: str) -> None:
         import waitress
 
         waitress.serve(wsgi_app(events), sockets=[sock], threads=2, _quiet=True)
+    elif server == "django":
+        import waitress
+
+        waitress.serve(django_app(events), sockets=[sock], threads=2, _quiet=True)
     else:
         raise SystemExit(f"unknown server {server!r}")
 

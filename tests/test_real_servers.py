@@ -1,4 +1,4 @@
-"""Real servers on loopback: uvicorn (Starlette adapter) and waitress (plain WSGI).
+"""Real servers on loopback: uvicorn (Starlette adapter), waitress (plain WSGI, and Django).
 
 The server runs in a subprocess on a socket this test bound to 127.0.0.1 on a
 free port; an HTTP client fetches a pixel, follows a click's redirect to the
@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 NOW = time.time()
 
 
-@pytest.fixture(params=["uvicorn", "waitress"])
+@pytest.fixture(params=["uvicorn", "waitress", "django"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
