@@ -404,3 +404,17 @@ def test_any_allowed_target_is_redirected_in_ascii_to_the_same_url(tail: str) ->
     assert location is not None
     assert location.isascii()
     assert unquote(location) == target
+
+
+def test_bad_proxy_entries_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        TrackingEndpoint(TRACKER, settings=EndpointSettings(trusted_proxies=("not an address",)))
+    assert info.value.field == "trusted_proxies"
+    # A count of 0 means no proxy, and may sit beside a list.
+    settings = EndpointSettings(trusted_proxy_count=0, trusted_proxies=("10.0.0.0/8",))
+    assert (
+        TrackingEndpoint(TRACKER, settings=settings).client_ip(
+            EndpointRequest("GET", "/o/x", {"x-forwarded-for": "198.51.100.1"}, "10.0.0.1")
+        )
+        == "198.51.100.1"
+    )

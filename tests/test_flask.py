@@ -104,3 +104,12 @@ def test_missing_or_invalid_config() -> None:
     app.config["TRACKCODEC"] = {"pixel": "tiff"}
     with pytest.raises(ConfigurationError):
         Tracking(app)
+
+
+def test_async_handlers_are_refused_at_registration() -> None:
+    tracking = Tracking()
+
+    async def handler(event: TrackingEvent, request: Request) -> None: ...
+
+    with pytest.raises(TypeError, match="async"):
+        tracking.event_handler(handler)

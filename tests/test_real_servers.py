@@ -93,3 +93,13 @@ def test_pixel_and_redirect_through_a_real_server(server: tuple[str, Path]) -> N
     assert recorded[0]["client_ip"] == "127.0.0.1"
     assert recorded[2]["tracked_url"] == f"{base}/landing"
     assert recorded[2]["metadata"] == {"customer_id": 7}
+
+
+def test_wsgi_app_refuses_async_hooks() -> None:
+    from trackcodec.endpoint import TrackingEndpoint
+    from trackcodec.wsgi import TrackingWSGIApp
+
+    async def hook(event: object, environ: object) -> None: ...
+
+    with pytest.raises(TypeError, match="async"):
+        TrackingWSGIApp(TrackingEndpoint(make_tracker()), on_event=hook)

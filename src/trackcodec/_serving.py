@@ -95,10 +95,13 @@ class Delivery(Generic[R]):
             if h is not None
         )
 
+    def require_sync(self) -> None:
+        """Raise ``TypeError`` if a hook is ``async`` (for adapters that cannot await)."""
+        if self._async_hooks:
+            raise TypeError("async hooks need an async adapter (trackcodec.asgi, .starlette)")
+
     def deliver(self, response: EndpointResponse, request: R) -> None:
         """Deliver in this thread (WSGI and Django's sync views)."""
-        if self._async_hooks:
-            raise TypeError("async hooks need an async adapter")
         if response.event is not None:
             event = response.event
             if self.sink is not None:

@@ -218,11 +218,16 @@ class TrackingEndpoint:
             extra_user_agents=settings.machine_user_agents,
             use_crawlerdetect=settings.use_crawlerdetect,
         )
-        self._ip = ClientIPResolver(
-            trusted_proxy_count=settings.trusted_proxy_count,
-            trusted_proxies=settings.trusted_proxies,
-            forwarded_header=settings.forwarded_header,
-        )
+        try:
+            self._ip = ClientIPResolver(
+                trusted_proxy_count=settings.trusted_proxy_count,
+                trusted_proxies=settings.trusted_proxies,
+                forwarded_header=settings.forwarded_header,
+            )
+        except ValueError as exc:  # an entry that is no address, network or prefix
+            raise ConfigurationError(
+                f"invalid setting trusted_proxies: {exc}", field="trusted_proxies"
+            ) from exc
         pixel = GIF_PIXEL if settings.pixel == "gif" else PNG_PIXEL
         self._pixel = pixel
         self._pixel_headers = (

@@ -87,12 +87,22 @@ class Tracking:
             self.init_app(app)
 
     def event_handler(self, function: EventHandler) -> EventHandler:
-        """Register ``function(event, request)``, called for each valid open or click."""
+        """Register ``function(event, request)``, called for each valid open or click.
+
+        Raises:
+            TypeError: ``function`` is ``async``.
+        """
+        Delivery(None, function, None).require_sync()
         self._event_handlers.append(function)
         return function
 
     def error_handler(self, function: ErrorHandler) -> ErrorHandler:
-        """Register ``function(error, request)``, called with the reason a token was refused."""
+        """Register ``function(error, request)``, called with the reason a token was refused.
+
+        Raises:
+            TypeError: ``function`` is ``async``.
+        """
+        Delivery(None, None, function).require_sync()
         self._error_handlers.append(function)
         return function
 

@@ -48,6 +48,9 @@ class TrackingWSGIApp:
         on_event: Called with each event and the WSGI environ.
         on_error: Called with the `InvalidToken` that refused a request and
             the WSGI environ.
+
+    Raises:
+        TypeError: A hook is ``async``.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class TrackingWSGIApp:
     ) -> None:
         self.endpoint = endpoint
         self.delivery: Delivery[Environ] = Delivery(sink, on_event, on_error)
+        self.delivery.require_sync()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""
