@@ -194,3 +194,30 @@ def test_asgi_root_path_is_part_of_the_route() -> None:
     client = TestClient(app, root_path="/t")
     token = path_of(tracker.open_url(now=NOW)).rsplit("/", 1)[1]
     assert client.get(f"/o/{token}").status_code == 200
+
+
+def test_sync_hooks_and_sinks_run_off_the_event_loop() -> None:
+    import asyncio
+
+    def in_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    seen: list[bool] = []
+
+    class LoopSink(ListSink):
+        def emit(self, events: Any, /) -> None:
+            seen.append(in_loop())
+
+    def hook(event: TrackingEvent, request: Request) -> None:
+        seen.append(in_loop())
+
+    for app in (
+        Starlette(routes=tracking_routes(ENDPOINT, sink=LoopSink(), on_event=hook)),
+        TrackingASGIApp(ENDPOINT, sink=LoopSink(), on_event=hook),
+    ):
+        TestClient(app).get(path_of(TRACKER.open_url(now=NOW)))
+    assert seen == [False, False, False, False]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from trackcodec.endpoint import EndpointRequest, EndpointResponse
@@ -77,14 +77,17 @@ class Delivery(Generic[R]):
     still redirected.
     """
 
-    __slots__ = ("_async_hooks", "on_error", "on_event", "sink")
+    __slots__ = ("_async_hooks", "_to_thread", "on_error", "on_event", "sink")
 
     def __init__(
         self,
         sink: EventSink | None,
         on_event: EventHook[R] | None,
         on_error: ErrorHook[R] | None,
+        *,
+        to_thread: Callable[..., Awaitable[Any]] = asyncio.to_thread,
     ) -> None:
+        self._to_thread = to_thread
         self.sink = sink
         self.on_event = on_event
         self.on_error = on_error
@@ -116,7 +119,7 @@ class Delivery(Generic[R]):
         if response.event is not None:
             event = response.event
             if self.sink is not None:
-                await asyncio.to_thread(self._emit, event)
+                await self._to_thread(self._emit, event)
             if self.on_event is not None:
                 await self._acall(self.on_event, event, request)
         elif response.error is not None and self.on_error is not None:
@@ -136,14 +139,13 @@ class Delivery(Generic[R]):
         except Exception:
             logger.exception("tracking hook %r failed on %r", hook, value)
 
-    @staticmethod
-    async def _acall(hook: Callable[[Any, R], Any], value: Any, request: R) -> None:
+    async def _acall(self, hook: Callable[[Any, R], Any], value: Any, request: R) -> None:
         try:
             if inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(
                 getattr(hook, "__call__", None)  # noqa: B004
             ):
                 await hook(value, request)
             else:
-                await asyncio.to_thread(hook, value, request)
+                await self._to_thread(hook, value, request)
         except Exception:
             logger.exception("tracking hook %r failed on %r", hook, value)

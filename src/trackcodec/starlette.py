@@ -25,6 +25,7 @@ from trackcodec._deps import require
 
 require("starlette", package="starlette", extra="starlette", feature="trackcodec.starlette")
 
+from starlette.concurrency import run_in_threadpool  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import BaseRoute, Route, Router  # noqa: E402
@@ -81,7 +82,7 @@ def tracking_routes(
     Raises:
         ValueError: No path is given or configured for a kind.
     """
-    delivery: Delivery[Request] = Delivery(sink, on_event, on_error)
+    delivery: Delivery[Request] = Delivery(sink, on_event, on_error, to_thread=run_in_threadpool)
     routes: list[BaseRoute] = []
     config = endpoint.tracker.config
     for name, given, base, handler in (
@@ -124,7 +125,9 @@ class TrackingApp:
         on_error: ErrorHook[Request] | None = None,
     ) -> None:
         self.endpoint = endpoint
-        handler = _Handler(endpoint.handle, Delivery(sink, on_event, on_error))
+        handler = _Handler(
+            endpoint.handle, Delivery(sink, on_event, on_error, to_thread=run_in_threadpool)
+        )
         self.router = Router(routes=[Route("/{path:path}", handler, name="trackcodec")])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
