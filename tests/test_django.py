@@ -209,3 +209,13 @@ def test_async_views(signals: dict[str, list[Any]]) -> None:
     assert post.status_code == 405
     assert [e.kind for _, e, _ in signals["events"]] == ["open", "click"]
     assert len(signals["errors"]) == 1
+
+
+def test_system_check() -> None:
+    from trackcodec.django.apps import check_settings
+
+    assert check_settings() == []
+    with override_settings(TRACKCODEC={**TRACKCODEC, "pixel": "tiff"}):
+        [error] = check_settings()
+    assert error.id == "trackcodec.E001"
+    assert "pixel" in error.msg
