@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from trackcodec.webhooks._errors import DestinationNotAllowed, DestinationUnresolvable
@@ -15,8 +15,14 @@ if TYPE_CHECKING:
 
 __all__ = ["DestinationPolicy", "Resolver"]
 
-Resolver = Callable[[str, int], Sequence[str]]
-"""Resolves ``(host, port)`` to IP address strings (default: ``socket.getaddrinfo``)."""
+
+class Resolver(Protocol):
+    """Resolves ``(host, port)`` to IP address strings (default: ``socket.getaddrinfo``)."""
+
+    def __call__(self, host: str, port: int, /) -> Sequence[str]:
+        """Return the addresses ``host`` resolves to (raise ``OSError`` when it does not)."""
+        ...
+
 
 _SCHEMES = {"http": 80, "https": 443}
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
