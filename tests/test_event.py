@@ -9,13 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from trackcodec import TrackingEvent, new_event_id
-from trackcodec import event as event_module
 
 
-def test_event_id_is_uuid7_with_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Ids never go back in time within a process: start from a fresh generator, since
-    # other test modules may already have made ids stamped later than this `now`.
-    monkeypatch.setattr(event_module, "_last_ms", 0)
+def test_event_id_is_uuid7_with_the_time() -> None:
     value = uuid.UUID(new_event_id(now=1_700_000_000.123))
     assert value.version == 7
     assert value.variant == uuid.RFC_4122
@@ -23,9 +19,15 @@ def test_event_id_is_uuid7_with_the_time(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_event_ids_increase_within_a_millisecond() -> None:
-    ids = [new_event_id(now=1_800_000_000.0) for _ in range(5000)]
+    ids = [new_event_id() for _ in range(5000)]  # far more than one per millisecond
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_an_explicit_time_is_never_moved_by_later_ids() -> None:
+    new_event_id()  # the process's clock is now ahead of `now` below
+    for _ in range(100):
+        assert uuid.UUID(new_event_id(now=1_000.5)).int >> 80 == 1_000_500
 
 
 def test_event_ids_unique_across_threads() -> None:

@@ -28,7 +28,7 @@ from trackcodec.legacy import LegacyMode, parse_fernet_key
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
 from trackcodec.redirect import is_scheme
 
-__all__ = ["ENV_PREFIX", "TrackingConfig"]
+__all__ = ["ENV_PREFIX", "TrackingConfig", "configuration_error"]
 
 ENV_PREFIX = "TRACKCODEC_"
 
@@ -52,7 +52,12 @@ class _ReadOnlyDict(dict[str, Any]):
         return _ReadOnlyDict(copy.deepcopy(dict(self), memo))
 
 
-def _error_from(exc: ValidationError) -> ConfigurationError:
+def configuration_error(exc: ValidationError) -> ConfigurationError:
+    """Turn a settings model's `ValidationError` into a `ConfigurationError` naming the field.
+
+    Used by every settings model of trackcodec (`TrackingConfig`, the endpoint's
+    settings), so that all of them report bad settings the same way.
+    """
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or None
     cause = first.get("ctx", {}).get("error")
@@ -144,7 +149,7 @@ class TrackingConfig(BaseModel):
             try:
                 super().__init__(**data)
             except ValidationError as exc:
-                raise _error_from(exc) from None
+                raise configuration_error(exc) from None
 
     @field_validator("keys", mode="before")
     @classmethod

@@ -36,24 +36,31 @@ def new_event_id(*, now: float | None = None) -> str:
 
     The first 48 bits are the Unix time in milliseconds, so ids sort by
     creation time; within one millisecond a 12-bit counter keeps the ids
-    of this process increasing; the remaining 62 bits are random.
+    of this process increasing (a clock that steps back does not make ids
+    go back); the remaining 62 bits are random.
 
     Args:
-        now: Unix seconds to stamp instead of the current time (tests).
+        now: Unix seconds to stamp instead of the current time (tests,
+            imports of old events). Such ids are stamped exactly with
+            ``now`` and take part in no ordering with other ids.
     """
-    global _last_ms, _last_counter
-    ms = int((time.time() if now is None else now) * 1000)
-    with _lock:
-        if ms <= _last_ms:
-            ms = _last_ms
-            _last_counter += 1
-            if _last_counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
-                ms += 1
-                _last_counter = 0
-        else:
-            _last_counter = int.from_bytes(os.urandom(2), "big") & 0x3FF  # leave room to count
-        _last_ms = ms
-        counter = _last_counter
+    if now is not None:
+        ms = int(now * 1000)
+        counter = int.from_bytes(os.urandom(2), "big") & 0xFFF
+    else:
+        global _last_ms, _last_counter
+        ms = int(time.time() * 1000)
+        with _lock:
+            if ms <= _last_ms:
+                ms = _last_ms
+                _last_counter += 1
+                if _last_counter > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+                    ms += 1
+                    _last_counter = 0
+            else:
+                _last_counter = int.from_bytes(os.urandom(2), "big") & 0x3FF  # room to count
+            _last_ms = ms
+            counter = _last_counter
     rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand
     return str(uuid.UUID(int=value))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from trackcodec.stores.cli import export
+from trackcodec.webhooks.cli import deliver, replay, secret, status
 
 __all__ = ["events"]
 
@@ -18,4 +19,5 @@ def events() -> None:
     """Stored tracking events and their webhook delivery."""
 
 
-events.add_command(export)
+for _command in (export, deliver, replay, status, secret):
+    events.add_command(_command)
