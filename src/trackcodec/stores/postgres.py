@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from trackcodec._closing import ClosingContext
 from trackcodec._deps import require
 from trackcodec.event import TrackingEvent
 from trackcodec.result import TrackingKind
@@ -102,7 +102,7 @@ def _pg_row(event: TrackingEvent) -> tuple[Any, ...]:
     return row
 
 
-class PostgresEventStore:
+class PostgresEventStore(ClosingContext):
     """An `EventSink` that stores events in a PostgreSQL table, and reads them back.
 
     Each `emit` is one transaction; rows go in with ``INSERT ... ON CONFLICT
@@ -299,17 +299,6 @@ class PostgresEventStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
-
-    def __enter__(self) -> PostgresEventStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- read side ---------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
+from trackcodec._closing import ClosingContext
 from trackcodec.event import TrackingEvent
 from trackcodec.result import TrackingKind
 from trackcodec.stores import _sql
@@ -80,7 +80,7 @@ _INSERT = (
 )
 
 
-class SQLiteEventStore:
+class SQLiteEventStore(ClosingContext):
     """An `EventSink` that stores events in a SQLite file, and reads them back.
 
     The file is in WAL mode. Each `emit` is one transaction (``BEGIN
@@ -259,17 +259,6 @@ class SQLiteEventStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
-
-    def __enter__(self) -> SQLiteEventStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- read side ---------------------------------------------------------------------
 
