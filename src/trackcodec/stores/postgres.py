@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from trackcodec._closing import ClosingContext
@@ -364,8 +365,9 @@ class PostgresEventStore(ClosingContext):
         Raises:
             ValueError: An invalid bucket or ``top_links``.
         """
-        rows_q, totals_q, links_q = _sql.stats_queries(
+        return _sql.read_stats(
             _DIALECT,
+            self._snapshot,
             since=since,
             until=until,
             bucket=bucket,
@@ -373,11 +375,9 @@ class PostgresEventStore(ClosingContext):
             unique_key=unique_by_metadata_key,
             top_links=top_links,
         )
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[psycopg.Connection[Any]]:
         with self._connect(autocommit=False) as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            rows = conn.execute(*rows_q).fetchall()
-            totals = conn.execute(*totals_q).fetchone()
-            links = conn.execute(*links_q).fetchall()
-        return _sql.build_stats(
-            bucket=bucket, since=since, until=until, rows=rows, totals=totals, links=links
-        )
+            yield conn

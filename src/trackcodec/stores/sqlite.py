@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -267,6 +267,13 @@ class SQLiteEventStore(ClosingContext):
         conn.execute("PRAGMA query_only = ON")
         return conn
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        with closing(self._reader()) as conn:
+            conn.execute("BEGIN")  # one snapshot for all that is read
+            yield conn
+            conn.execute("COMMIT")
+
     def events(
         self,
         since: float | None = None,
@@ -293,13 +300,11 @@ class SQLiteEventStore(ClosingContext):
         return self._iter_events(sql, params)
 
     def _iter_events(self, sql: str, params: list[object]) -> Iterator[TrackingEvent]:
-        with closing(self._reader()) as conn:
-            conn.execute("BEGIN")
+        with self._snapshot() as conn:
             cursor = conn.execute(sql, params)
             while rows := cursor.fetchmany(500):
                 for row in rows:
                     yield row_event(row)
-            conn.execute("COMMIT")
 
     def count(
         self,
@@ -341,21 +346,13 @@ class SQLiteEventStore(ClosingContext):
         Raises:
             ValueError: An invalid bucket, ``top_links`` or metadata key.
         """
-        rows_q, totals_q, links_q = _sql.stats_queries(
+        return _sql.read_stats(
             _DIALECT,
+            self._snapshot,
             since=since,
             until=until,
             bucket=bucket,
             group_key=group_by_metadata_key,
             unique_key=unique_by_metadata_key,
             top_links=top_links,
-        )
-        with closing(self._reader()) as conn:
-            conn.execute("BEGIN")  # one snapshot for the three queries
-            rows = conn.execute(*rows_q).fetchall()
-            totals = conn.execute(*totals_q).fetchone()
-            links = conn.execute(*links_q).fetchall()
-            conn.execute("COMMIT")
-        return _sql.build_stats(
-            bucket=bucket, since=since, until=until, rows=rows, totals=totals, links=links
         )
