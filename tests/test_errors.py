@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
-import textwrap
 
 import pytest
 
 import trackcodec
-from support import Combo, Payload, fixed_ring, make_codec
+from support import Combo, Payload, fixed_ring, make_codec, run_without_packages
 from trackcodec import (
     AESSIVCipher,
     BadSignature,
@@ -205,23 +203,8 @@ def test_decoding_needs_the_serializer_dependency(monkeypatch: pytest.MonkeyPatc
         decoder.decode(token)
 
 
-_SUBPROCESS = textwrap.dedent(
-    """
-    import importlib.abc
-    import sys
-
-    BLOCKED = {"msgpack", "cryptography", "nacl"}
-
-
-    class Blocker(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.partition(".")[0] in BLOCKED:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-
-    sys.meta_path.insert(0, Blocker())
-
+_BLOCKED = ("msgpack", "cryptography", "nacl")
+_SCRIPT = """
     import trackcodec
     from trackcodec import (
         AESSIVCipher, Codec, HMACCipher, JSONSerializer, KeyRing, MissingDependencyError,
@@ -255,19 +238,10 @@ _SUBPROCESS = textwrap.dedent(
     else:
         raise AssertionError("decoded an AES-SIV token without cryptography")
     print("ok")
-    """
-)
+"""
 
 
 def test_import_without_any_optional_dependency() -> None:
     ring = fixed_ring()
     aes_token = make_codec(Combo("json", "none", "aes-siv")).encode(PAYLOAD)
-    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, "-c", _SUBPROCESS, ring.to_string(), aes_token],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    run_without_packages(_BLOCKED, _SCRIPT, ring.to_string(), aes_token)
