@@ -253,6 +253,17 @@ class Blocker(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, Blocker())
+
+
+def assert_needs_extra(build, extra):
+    from trackcodec.errors import MissingDependencyError
+
+    try:
+        build()
+    except MissingDependencyError as exc:
+        assert f"pip install 'trackcodec[{extra}]'" in str(exc), exc
+    else:
+        raise AssertionError(f"{build} worked without its dependency")
 """
 
 
@@ -260,7 +271,9 @@ def run_without_packages(blocked: tuple[str, ...], script: str, *args: str) -> N
     """Run ``script`` where importing the ``blocked`` packages fails; it must print ``ok``.
 
     The script (dedented) sees ``BLOCKED``, the set of blocked top-level
-    names, and its ``args`` as ``sys.argv[1:]``.
+    names, ``assert_needs_extra(build, extra)`` (``build()`` must raise the
+    `MissingDependencyError` naming ``trackcodec[extra]``), and its ``args``
+    as ``sys.argv[1:]``.
     """
     source = _IMPORT_BLOCKER % (blocked,) + textwrap.dedent(script)
     result = subprocess.run(  # noqa: S603 (our own interpreter and script)
