@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark scripts: reference payloads and a fair timer."""
+"""Shared helpers of the benchmark scripts: reference payloads, events, a fair timer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from trackcodec.event import TrackingEvent, new_event_id
 
 ROOT = Path(__file__).resolve().parent.parent
 # The packaged copy: what `trackcodec bench` measures by default.
@@ -32,6 +34,24 @@ def reference_payloads() -> dict[str, dict[str, Any]]:
             data = json.loads(path.read_text(encoding="utf-8"))
             return {name: data[name] for name in NAMES}
     raise SystemExit("reference_payloads.json not found")
+
+
+def click_events(n: int) -> list[TrackingEvent]:
+    """Click events with the reference click payload's metadata, as an endpoint makes them."""
+    click = reference_payloads()["click"]
+    now = time.time()
+    return [
+        TrackingEvent(
+            id=new_event_id(),
+            kind="click",
+            timestamp=now + i * 1e-3,
+            tracked_url=click.get("url"),
+            metadata=click.get("metadata", {}),
+            client_ip="198.51.100.7",
+            user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15",
+        )
+        for i in range(n)
+    ]
 
 
 def interleaved_medians(

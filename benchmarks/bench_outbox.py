@@ -38,8 +38,8 @@ from typing import Literal
 import pytracking
 import pytracking.webhook
 
-from _common import reference_payloads
-from trackcodec.event import TrackingEvent, new_event_id
+from _common import click_events
+from trackcodec.event import TrackingEvent
 from trackcodec.webhooks import (
     AsyncWebhookClient,
     DestinationPolicy,
@@ -100,23 +100,6 @@ def rss_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def make_events(n: int) -> list[TrackingEvent]:
-    click = reference_payloads()["click"]
-    now = time.time()
-    return [
-        TrackingEvent(
-            id=new_event_id(),
-            kind="click",
-            timestamp=now,
-            tracked_url=click["url"],
-            metadata=click["metadata"],
-            client_ip="203.0.113.7",
-            user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)",
-        )
-        for _ in range(n)
-    ]
 
 
 def bench_enqueue(events: list[TrackingEvent], tmp: Path) -> None:
@@ -210,7 +193,7 @@ def bench_delivery(step: str, n: int, rounds: int, latency: float, tmp: Path) ->
         for _ in range(rounds):
             for name, deliver in candidates.items():
                 before = received(url)
-                elapsed = deliver(make_events(n))
+                elapsed = deliver(click_events(n))
                 assert received(url) - before == n, name
                 samples.setdefault(name, []).append(n / elapsed)
     finally:
@@ -238,7 +221,7 @@ def bench_memory(queued: int, tmp: Path) -> None:
     sink = WebhookSink(outbox, url=down)
     start = time.perf_counter()
     for _ in range(0, queued, 1000):
-        sink.emit(make_events(1000))  # built per batch, as an endpoint would
+        sink.emit(click_events(1000))  # built per batch, as an endpoint would
     enqueue_s = time.perf_counter() - start
     _, enqueue_peak = tracemalloc.get_traced_memory()
     rss_queued = rss_mib()
@@ -286,7 +269,7 @@ def main() -> None:
     )
     parser.add_argument("--queued", type=int, default=100_000, help="events queued (step 3)")
     args = parser.parse_args()
-    events = make_events(2000)
+    events = click_events(2000)
     print(f"python {sys.version.split()[0]}; event body {len(events[0].model_dump_json())} B")
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)

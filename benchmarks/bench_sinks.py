@@ -31,32 +31,14 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, reference_payloads
+from _common import ROOT, click_events
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from trackcodec.event import TrackingEvent, new_event_id
+from trackcodec.event import TrackingEvent
 from trackcodec.stores import BatchingSink, PostgresEventStore, SQLiteEventStore, open_store
 
 Store = SQLiteEventStore | PostgresEventStore
-
-
-def make_events(n: int) -> list[TrackingEvent]:
-    """Click events with the reference click payload's metadata, as an endpoint makes them."""
-    click = reference_payloads()["click"]
-    now = time.time()
-    return [
-        TrackingEvent(
-            id=new_event_id(),
-            kind="click",
-            timestamp=now + i * 1e-3,
-            tracked_url=click.get("url"),
-            metadata=click.get("metadata", {}),
-            client_ip="198.51.100.7",
-            user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15",
-        )
-        for i in range(n)
-    ]
 
 
 def rate(
@@ -81,7 +63,7 @@ def concurrent(
 ) -> tuple[float, list[float]]:
     """``producers`` threads each submit one event and wait for its commit, in a loop
     (a server's requests); return events/s and the per-event latencies (s)."""
-    events = make_events(producers * per_producer)
+    events = click_events(producers * per_producer)
     latencies: list[list[float]] = [[] for _ in range(producers)]
     deadline = time.perf_counter() + budget
 
@@ -196,9 +178,9 @@ def main() -> None:
         print(f"{'sink':<28}{'1 by 1 ev/s':>13}{'by 16 ev/s':>13}{'by 500 ev/s':>13}{'500/1':>8}")
         for name, factory in stores:
             store = factory()
-            single, _ = rate(store.emit, make_events(n_single), 1, budget)
-            small, _ = rate(store.emit, make_events(n_small), 16, budget)
-            batched, _ = rate(store.emit, make_events(n_batched), batch, budget)
+            single, _ = rate(store.emit, click_events(n_single), 1, budget)
+            small, _ = rate(store.emit, click_events(n_small), 16, budget)
+            batched, _ = rate(store.emit, click_events(n_batched), batch, budget)
             store.close()
             print(
                 f"{name:<28}{single:>13,.0f}{small:>13,.0f}{batched:>13,.0f}"

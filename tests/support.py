@@ -2,7 +2,8 @@
 
 Holds the reference payloads, the pydantic model the ``schema`` serializer is
 tested with, the fixed key ring of the deterministic tests, the lists of
-backend names, and helpers that build codecs and raw tokens.
+backend names, helpers that build codecs and raw tokens, and a runner of
+scripts in an interpreter where optional dependencies cannot be imported.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import string
+import subprocess
+import sys
+import textwrap
 from functools import cache
 from importlib import resources
 from itertools import product
@@ -234,3 +238,52 @@ payload_instances = _model_instances(
 
 B64URL_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 """The base64url alphabet, in index order."""
+
+
+_IMPORT_BLOCKER = """\
+import importlib.abc
+import sys
+
+BLOCKED = set(%r)
+
+
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Blocker())
+
+
+def assert_needs_extra(build, extra):
+    from trackcodec.errors import MissingDependencyError
+
+    try:
+        build()
+    except MissingDependencyError as exc:
+        assert f"pip install 'trackcodec[{extra}]'" in str(exc), exc
+    else:
+        raise AssertionError(f"{build} worked without its dependency")
+"""
+
+
+def run_without_packages(blocked: tuple[str, ...], script: str, *args: str) -> None:
+    """Run ``script`` where importing the ``blocked`` packages fails; it must print ``ok``.
+
+    The script (dedented) sees ``BLOCKED``, the set of blocked top-level
+    names, ``assert_needs_extra(build, extra)`` (``build()`` must raise the
+    `MissingDependencyError` naming ``trackcodec[extra]``), and its ``args``
+    as ``sys.argv[1:]``.
+    """
+    source = _IMPORT_BLOCKER % (blocked,) + textwrap.dedent(script)
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", source, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

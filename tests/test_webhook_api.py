@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
-import textwrap
 
 import trackcodec.webhooks as webhooks
+from support import run_without_packages
 
 
 def test_all_is_sorted_and_exactly_the_public_surface() -> None:
@@ -36,26 +34,10 @@ def test_public_objects_have_docstrings() -> None:
                     assert member.__doc__, f"{name}.{attr}"
 
 
-_SUBPROCESS = textwrap.dedent(
-    """
-    import importlib.abc
-    import sys
-
-    BLOCKED = {"httpx", "standardwebhooks", "tenacity", "requests"}
-
-
-    class Blocker(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.partition(".")[0] in BLOCKED:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-
-    sys.meta_path.insert(0, Blocker())
-
+_BLOCKED = ("httpx", "standardwebhooks", "tenacity", "requests")
+_SCRIPT = """
     import trackcodec
     import trackcodec.cli
-    from trackcodec.errors import MissingDependencyError
     from trackcodec.webhooks import (
         AsyncWebhookClient, Outbox, RetryPolicy, WebhookClient, WebhookSigner, WebhookSink,
         generate_secret,
@@ -69,12 +51,7 @@ _SUBPROCESS = textwrap.dedent(
         (lambda: RetryPolicy().delay(1), "webhooks"),
         (lambda: __import__("trackcodec.compat.pytracking.webhook"), "compat-webhook"),
     ):
-        try:
-            build()
-        except MissingDependencyError as exc:
-            assert f"pip install 'trackcodec[{extra}]'" in str(exc), exc
-        else:
-            raise AssertionError(f"{build} worked without its dependency")
+        assert_needs_extra(build, extra)
 
     # Writing to the outbox needs no extra: the endpoint side stays light.
     sink = WebhookSink(sys.argv[1], url="https://hooks.example.com/")
@@ -83,17 +60,8 @@ _SUBPROCESS = textwrap.dedent(
     loaded = sorted(m for m in sys.modules if m.partition(".")[0] in BLOCKED)
     assert not loaded, loaded
     print("ok")
-    """
-)
+"""
 
 
 def test_import_and_sink_without_the_webhook_extras(tmp_path: object) -> None:
-    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, "-c", _SUBPROCESS, str(tmp_path) + "/outbox.sqlite3"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    run_without_packages(_BLOCKED, _SCRIPT, str(tmp_path) + "/outbox.sqlite3")

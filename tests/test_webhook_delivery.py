@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -405,11 +406,14 @@ def test_deliver_logs_final_failures_and_verbose_retries(secret: str, tmp_path: 
     sink.emit([event])
     sink.close()
     args = ["events", "deliver", "--outbox", str(path), "--secret", secret, *FAST_FLAGS]
+    logger = logging.getLogger("trackcodec.webhooks")
+    before = logger.level
     try:
         result = CliRunner().invoke(cli, [*args, "--until-idle", "-v"])
     finally:
         receiver.stop()
     assert result.exit_code == 0, result.output
+    assert logger.level == before  # the command leaves the caller's logging as it found it
     assert f"INFO webhook {event.id} to {receiver.url}: HTTP 503; attempt 2 in" in result.output
     assert f"WARNING webhook {event.id} to {receiver.url} failed: HTTP 404" in result.output
 

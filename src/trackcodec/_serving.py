@@ -6,9 +6,10 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from trackcodec.endpoint import EndpointRequest, EndpointResponse
+from trackcodec.endpoint import EndpointRequest, EndpointResponse, TrackingEndpoint
 from trackcodec.errors import InvalidToken
 from trackcodec.event import EventSink, TrackingEvent
 
@@ -30,6 +31,29 @@ def join_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         key = name.lower()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers
+
+
+def route_prefixes(
+    endpoint: TrackingEndpoint, open_path: str | None, click_path: str | None
+) -> list[tuple[Literal["open", "click"], str]]:
+    """The path prefixes (ending in ``/``) of the open and click routes of a router.
+
+    A prefix is the path given, else the path of the tracker's base URL; a
+    kind with neither is left out.
+    """
+    config = endpoint.tracker.config
+    kinds: tuple[tuple[Literal["open", "click"], str | None, str | None], ...] = (
+        ("open", open_path, config.base_open_tracking_url),
+        ("click", click_path, config.base_click_tracking_url),
+    )
+    prefixes: list[tuple[Literal["open", "click"], str]] = []
+    for kind, given, base in kinds:
+        prefix = given if given is not None else (None if base is None else urlsplit(base).path)
+        if prefix is None:
+            continue
+        prefix = prefix or "/"
+        prefixes.append((kind, prefix if prefix.endswith("/") else prefix + "/"))
+    return prefixes
 
 
 def request_from_asgi(scope: Mapping[str, Any]) -> EndpointRequest:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from trackcodec._deps import require
 
@@ -25,7 +24,7 @@ require("flask", package="flask", extra="flask", feature="trackcodec.flask")
 
 from flask import Blueprint, Flask, Request, Response, current_app, request  # noqa: E402
 
-from trackcodec._serving import Delivery, request_from_wsgi  # noqa: E402
+from trackcodec._serving import Delivery, request_from_wsgi, route_prefixes  # noqa: E402
 from trackcodec.endpoint import EndpointResponse, TrackingEndpoint  # noqa: E402
 from trackcodec.errors import InvalidToken  # noqa: E402
 from trackcodec.event import EventSink, TrackingEvent  # noqa: E402
@@ -128,16 +127,7 @@ class Tracking:
 
     def _blueprint(self, endpoint: TrackingEndpoint) -> Blueprint:
         blueprint = Blueprint("trackcodec", __name__)
-        config = endpoint.tracker.config
-        for kind, given, base in (
-            ("open", self.open_path, config.base_open_tracking_url),
-            ("click", self.click_path, config.base_click_tracking_url),
-        ):
-            prefix = given if given is not None else (urlsplit(base).path or "/" if base else None)
-            if prefix is None:
-                continue
-            if not prefix.endswith("/"):
-                prefix += "/"
+        for kind, prefix in route_prefixes(endpoint, self.open_path, self.click_path):
             blueprint.add_url_rule(
                 prefix + "<path:token>",
                 endpoint=kind,

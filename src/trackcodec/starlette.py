@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from trackcodec._deps import require
 
@@ -31,7 +30,13 @@ from starlette.responses import Response  # noqa: E402
 from starlette.routing import BaseRoute, Route, Router  # noqa: E402
 from starlette.types import Receive, Scope, Send  # noqa: E402
 
-from trackcodec._serving import Delivery, ErrorHook, EventHook, request_from_asgi  # noqa: E402
+from trackcodec._serving import (  # noqa: E402
+    Delivery,
+    ErrorHook,
+    EventHook,
+    request_from_asgi,
+    route_prefixes,
+)
 from trackcodec.endpoint import EndpointRequest, EndpointResponse, TrackingEndpoint  # noqa: E402
 from trackcodec.event import EventSink  # noqa: E402
 
@@ -83,29 +88,17 @@ def tracking_routes(
         ValueError: No path is given or configured for a kind.
     """
     delivery: Delivery[Request] = Delivery(sink, on_event, on_error, to_thread=run_in_threadpool)
-    routes: list[BaseRoute] = []
-    config = endpoint.tracker.config
-    for name, given, base, handler in (
-        ("open", open_path, config.base_open_tracking_url, endpoint.handle_open),
-        ("click", click_path, config.base_click_tracking_url, endpoint.handle_click),
-    ):
-        prefix = given if given is not None else _base_path(base)
-        if prefix is None:
-            continue
-        if not prefix.endswith("/"):
-            prefix += "/"
-        routes.append(
-            Route(prefix + "{token:path}", _Handler(handler, delivery), name=f"trackcodec-{name}")
+    routes: list[BaseRoute] = [
+        Route(
+            prefix + "{token:path}",
+            _Handler(endpoint.handle_open if kind == "open" else endpoint.handle_click, delivery),
+            name=f"trackcodec-{kind}",
         )
+        for kind, prefix in route_prefixes(endpoint, open_path, click_path)
+    ]
     if not routes:
         raise ValueError("no tracking base URL is configured and no route path is given")
     return routes
-
-
-def _base_path(base: str | None) -> str | None:
-    if base is None:
-        return None
-    return urlsplit(base).path or "/"
 
 
 class TrackingApp:

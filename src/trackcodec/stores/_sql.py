@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from trackcodec.stores._base import BUCKET_SECONDS, COLUMNS, EVENTS_TABLE
 from trackcodec.stores.stats import Bucket, Counts, LinkCount, Stats, StatsRow
 
-__all__ = ["Dialect", "Query", "build_stats", "count_query", "events_query", "stats_queries"]
+__all__ = [
+    "Dialect",
+    "Query",
+    "build_stats",
+    "count_query",
+    "events_query",
+    "read_stats",
+    "stats_queries",
+]
 
 Query = tuple[str, list[Any]]
 
@@ -148,4 +157,37 @@ def build_stats(
         top_links=[
             LinkCount(url=str(r[0]), clicks=int(r[1]), unique_clicks=int(r[2])) for r in links
         ],
+    )
+
+
+def read_stats(
+    d: Dialect,
+    snapshot: Callable[[], AbstractContextManager[Any]],
+    *,
+    since: float | None,
+    until: float | None,
+    bucket: Bucket,
+    group_key: str | None,
+    unique_key: str | None,
+    top_links: int,
+) -> Stats:
+    """Build the queries (arguments checked first), run them in one snapshot, make `Stats`.
+
+    ``snapshot()`` gives a connection in a read transaction (ended on the way out).
+    """
+    rows_q, totals_q, links_q = stats_queries(
+        d,
+        since=since,
+        until=until,
+        bucket=bucket,
+        group_key=group_key,
+        unique_key=unique_key,
+        top_links=top_links,
+    )
+    with snapshot() as conn:
+        rows = conn.execute(*rows_q).fetchall()
+        totals = conn.execute(*totals_q).fetchone()
+        links = conn.execute(*links_q).fetchall()
+    return build_stats(
+        bucket=bucket, since=since, until=until, rows=rows, totals=totals, links=links
     )

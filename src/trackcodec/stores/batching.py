@@ -7,8 +7,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
-from types import TracebackType
 
+from trackcodec._closing import ClosingContext
 from trackcodec.event import EventSink, TrackingEvent
 from trackcodec.stores.errors import SinkOverloaded
 
@@ -65,7 +65,7 @@ class CallableSink:
 _Item = tuple[TrackingEvent, "Future[None]", float]
 
 
-class BatchingSink:
+class BatchingSink(ClosingContext):
     """Group commit in front of another sink, with a bounded queue.
 
     Callers queue events (`submit` for one event and a future, `emit` for a
@@ -222,17 +222,6 @@ class BatchingSink:
             self._cond.notify_all()
         self._thread.join()
         self.inner.close()
-
-    def __enter__(self) -> BatchingSink:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- the committing thread ---------------------------------------------------------
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from types import TracebackType
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
+from trackcodec._closing import ClosingContext
 from trackcodec._deps import require
 from trackcodec.event import TrackingEvent
 from trackcodec.result import TrackingKind
@@ -102,7 +103,7 @@ def _pg_row(event: TrackingEvent) -> tuple[Any, ...]:
     return row
 
 
-class PostgresEventStore:
+class PostgresEventStore(ClosingContext):
     """An `EventSink` that stores events in a PostgreSQL table, and reads them back.
 
     Each `emit` is one transaction; rows go in with ``INSERT ... ON CONFLICT
@@ -300,17 +301,6 @@ class PostgresEventStore:
                 self._closed = True
                 self._conn.close()
 
-    def __enter__(self) -> PostgresEventStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- read side ---------------------------------------------------------------------
 
     def events(
@@ -375,8 +365,9 @@ class PostgresEventStore:
         Raises:
             ValueError: An invalid bucket or ``top_links``.
         """
-        rows_q, totals_q, links_q = _sql.stats_queries(
+        return _sql.read_stats(
             _DIALECT,
+            self._snapshot,
             since=since,
             until=until,
             bucket=bucket,
@@ -384,11 +375,9 @@ class PostgresEventStore:
             unique_key=unique_by_metadata_key,
             top_links=top_links,
         )
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[psycopg.Connection[Any]]:
         with self._connect(autocommit=False) as conn:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            rows = conn.execute(*rows_q).fetchall()
-            totals = conn.execute(*totals_q).fetchone()
-            links = conn.execute(*links_q).fetchall()
-        return _sql.build_stats(
-            bucket=bucket, since=since, until=until, rows=rows, totals=totals, links=links
-        )
+            yield conn

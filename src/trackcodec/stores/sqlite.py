@@ -7,11 +7,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
+from trackcodec._closing import ClosingContext
 from trackcodec.event import TrackingEvent
 from trackcodec.result import TrackingKind
 from trackcodec.stores import _sql
@@ -80,7 +80,7 @@ _INSERT = (
 )
 
 
-class SQLiteEventStore:
+class SQLiteEventStore(ClosingContext):
     """An `EventSink` that stores events in a SQLite file, and reads them back.
 
     The file is in WAL mode. Each `emit` is one transaction (``BEGIN
@@ -260,23 +260,19 @@ class SQLiteEventStore:
                 self._closed = True
                 self._conn.close()
 
-    def __enter__(self) -> SQLiteEventStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- read side ---------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
         conn.execute("PRAGMA query_only = ON")
         return conn
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        with closing(self._reader()) as conn:
+            conn.execute("BEGIN")  # one snapshot for all that is read
+            yield conn
+            conn.execute("COMMIT")
 
     def events(
         self,
@@ -304,13 +300,11 @@ class SQLiteEventStore:
         return self._iter_events(sql, params)
 
     def _iter_events(self, sql: str, params: list[object]) -> Iterator[TrackingEvent]:
-        with closing(self._reader()) as conn:
-            conn.execute("BEGIN")
+        with self._snapshot() as conn:
             cursor = conn.execute(sql, params)
             while rows := cursor.fetchmany(500):
                 for row in rows:
                     yield row_event(row)
-            conn.execute("COMMIT")
 
     def count(
         self,
@@ -352,21 +346,13 @@ class SQLiteEventStore:
         Raises:
             ValueError: An invalid bucket, ``top_links`` or metadata key.
         """
-        rows_q, totals_q, links_q = _sql.stats_queries(
+        return _sql.read_stats(
             _DIALECT,
+            self._snapshot,
             since=since,
             until=until,
             bucket=bucket,
             group_key=group_by_metadata_key,
             unique_key=unique_by_metadata_key,
             top_links=top_links,
-        )
-        with closing(self._reader()) as conn:
-            conn.execute("BEGIN")  # one snapshot for the three queries
-            rows = conn.execute(*rows_q).fetchall()
-            totals = conn.execute(*totals_q).fetchone()
-            links = conn.execute(*links_q).fetchall()
-            conn.execute("COMMIT")
-        return _sql.build_stats(
-            bucket=bucket, since=since, until=until, rows=rows, totals=totals, links=links
         )

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from trackcodec import __version__
+from trackcodec._closing import ClosingContext
 from trackcodec._deps import require
 from trackcodec.event import TrackingEvent
 from trackcodec.webhooks._errors import DestinationNotAllowed, DestinationUnresolvable
@@ -111,7 +112,7 @@ class _Base:
         }
 
 
-class WebhookClient(_Base):
+class WebhookClient(_Base, ClosingContext):
     """Posts signed webhooks with a pooled ``httpx.Client`` (one attempt per call).
 
     Retries are the outbox's job (`OutboxWorker`); this client makes one
@@ -162,17 +163,6 @@ class WebhookClient(_Base):
         """Close the connection pool (if this client built it)."""
         if self._owns_client:
             self._client.close()
-
-    def __enter__(self) -> WebhookClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class AsyncWebhookClient(_Base):

@@ -10,7 +10,9 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,6 +36,13 @@ _outbox_option = click.option(
 )
 
 
+def _setting(
+    flag: str, kind: click.FloatRange | click.IntRange, default: float, help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A ``--flag`` with a default shown in ``--help``."""
+    return click.option(flag, type=kind, default=default, show_default=True, help=help)
+
+
 @click.command()
 @_outbox_option
 @click.option(
@@ -45,67 +54,23 @@ _outbox_option = click.option(
     help="whsec_ signing secret; repeat to sign with several (rotation) "
     "[env: TRACKCODEC_WEBHOOK_SECRETS, space-separated].",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    help="Seconds per connect/read/write.",
+@_setting(
+    "--timeout", click.FloatRange(min=0, min_open=True), 5.0, "Seconds per connect/read/write."
 )
-@click.option(
-    "--max-attempts",
-    type=click.IntRange(min=1),
-    default=12,
-    show_default=True,
-    help="Attempts before dead-lettering.",
-)
-@click.option(
-    "--initial-backoff",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="First retry delay, seconds.",
-)
-@click.option(
-    "--max-backoff",
-    type=click.FloatRange(min=0),
-    default=3600.0,
-    show_default=True,
-    help="Longest retry delay, seconds.",
-)
-@click.option(
-    "--jitter",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Largest random addition to a delay, seconds.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Entries claimed per round.",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="Requests in flight.",
-)
+@_setting("--max-attempts", click.IntRange(min=1), 12, "Attempts before dead-lettering.")
+@_setting("--initial-backoff", click.FloatRange(min=0), 1.0, "First retry delay, seconds.")
+@_setting("--max-backoff", click.FloatRange(min=0), 3600.0, "Longest retry delay, seconds.")
+@_setting("--jitter", click.FloatRange(min=0), 1.0, "Largest random addition to a delay, seconds.")
+@_setting("--batch-size", click.IntRange(min=1), 100, "Entries claimed per round.")
+@_setting("--concurrency", click.IntRange(min=1), 16, "Requests in flight.")
 @click.option(
     "--lease",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
     help="Seconds a claim lasts [default: ceil(batch-size / concurrency) x 4 x timeout + 30].",
 )
-@click.option(
-    "--poll-interval",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Longest idle sleep, seconds.",
+@_setting(
+    "--poll-interval", click.FloatRange(min=0, min_open=True), 1.0, "Longest idle sleep, seconds."
 )
 @click.option(
     "--allow-private-addresses",
@@ -171,8 +136,8 @@ def deliver(
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
-    logger.setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)])
     previous_level = logger.level
+    logger.setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)])
     try:
         asyncio.run(main())
     except TrackcodecError as exc:

@@ -67,6 +67,15 @@ class TrackingView(View):
         """The `Configuration` of ``settings.PYTRACKING_CONFIGURATION``; override at will."""
         return get_configuration_from_settings()
 
+    def _tracking_result(self, request: HttpRequest, path: str, is_open: bool) -> TrackingResult:
+        """Decode ``path``; a link that does not decode is notified, then a 404."""
+        configuration = self.get_configuration()
+        try:
+            return get_tracking_result(request, path, is_open, configuration)
+        except Exception as e:
+            self.notify_decoding_error(e, request)
+            raise Http404 from e
+
 
 class ClickTrackingView(TrackingView):
     """Decodes a click link, calls ``notify_tracking_event``, redirects (302) to the target.
@@ -78,12 +87,7 @@ class ClickTrackingView(TrackingView):
 
     def get(self, request: HttpRequest, path: str) -> HttpResponse:
         """Answer a click."""
-        configuration = self.get_configuration()
-        try:
-            tracking_result = get_tracking_result(request, path, False, configuration)
-        except Exception as e:
-            self.notify_decoding_error(e, request)
-            raise Http404 from e
+        tracking_result = self._tracking_result(request, path, is_open=False)
         if not tracking_result.tracked_url:
             raise Http404
         try:
@@ -106,12 +110,7 @@ class OpenTrackingView(TrackingView):
 
     def get(self, request: HttpRequest, path: str) -> HttpResponse:
         """Answer an open."""
-        configuration = self.get_configuration()
-        try:
-            tracking_result = get_tracking_result(request, path, True, configuration)
-        except Exception as e:
-            self.notify_decoding_error(e, request)
-            raise Http404 from e
+        tracking_result = self._tracking_result(request, path, is_open=True)
         self.notify_tracking_event(tracking_result)
         return HttpResponse(TRACKING_PIXEL, content_type=PNG_MIME_TYPE)
 
