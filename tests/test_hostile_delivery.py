@@ -235,3 +235,28 @@ def test_corrupt_outbox_rows_are_posted_as_stored_or_kept(tmp_path: Path) -> Non
         other.stop()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone() == (3,)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "1e9", "-5", "9" * 5000, "\x00"])
+def test_a_hostile_retry_after_never_breaks_the_attempt(value: str) -> None:
+    from trackcodec.webhooks._retry import parse_retry_after
+
+    after = parse_retry_after(value, now=0)
+    assert after is None or after >= 0
+    if value.isascii() and value.isdigit():
+        assert after is not None
+    else:
+        assert after is None
+
+
+def test_a_receiver_answering_a_strange_retry_after_gets_a_retry() -> None:
+    secret = generate_secret()
+    receiver = Receiver(secret).start()
+    receiver.script = lambda n: (503, {"retry-after": "\u00b2"})  # latin-1, not a delta
+    try:
+        policy = DestinationPolicy(allow_private_addresses=True)
+        with WebhookClient(secret, policy=policy) as client:
+            outcome = client.send(receiver.url, "msg_1", b"{}")
+        assert (outcome.result, outcome.status, outcome.retry_after) == ("retry", 503, None)
+    finally:
+        receiver.stop()
