@@ -366,3 +366,62 @@ def test_recorded_address_through_a_trusted_proxy_has_no_zone_id() -> None:
     response = endpoint.handle(EndpointRequest("GET", path, headers, "10.0.0.1"), now=NOW)
     assert response.event is not None
     assert response.event.client_ip == "fe80::1"
+
+
+class _RawSerializer:
+    """A msgpack serializer that writes given bytes: a key holder minting any msgpack."""
+
+    id = 2
+    name = "msgpack"
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def dumps(self, obj: Any, /) -> bytes:
+        return self.data
+
+    def loads(self, data: bytes, /) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [(1, 0), (1, 2), (2**34, 1)],  # msgpack's three timestamp encodings
+)
+@pytest.mark.parametrize("where", ["value", "nested"])
+def test_msgpack_timestamp_extension_is_a_404(stamp: tuple[int, int], where: str) -> None:
+    import msgpack
+
+    value: Any = msgpack.Timestamp(*stamp)
+    if where == "nested":
+        value = {"a": [1, {"b": value}]}
+    data = msgpack.packb(
+        {"url": "https://shop.example.com/", "metadata": {"t": value}}, use_bin_type=True
+    )
+    minter = make_tracker(compressor="none", serializer=_RawSerializer(data))
+    path = "/c/" + minter.codec.encode({"unused": 1}, now=NOW)
+    endpoint = TrackingEndpoint(make_tracker(compressor="none"))
+    response = endpoint.handle(request(path), now=NOW)
+    assert response.status == 404
+    assert isinstance(response.error, PayloadError)
+
+
+def test_schema_serializer_refuses_msgpack_timestamps() -> None:
+    import msgpack
+    from pydantic import BaseModel
+
+    from trackcodec.serializers.schema import SchemaSerializer
+
+    class Meta(BaseModel):
+        customer_id: int
+        extra: Any = None
+
+    serializer = SchemaSerializer(Meta)
+    assert serializer.loads(msgpack.packb(7) + msgpack.packb([1])) == {
+        "customer_id": 7,
+        "extra": [1],
+    }
+    for stamp in [(1, 0), (1, 2), (2**34, 1)]:
+        data = msgpack.packb(7) + msgpack.packb({"t": msgpack.Timestamp(*stamp)})
+        with pytest.raises(ValueError, match="timestamp"):
+            serializer.loads(data)
