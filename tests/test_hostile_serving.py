@@ -425,3 +425,16 @@ def test_schema_serializer_refuses_msgpack_timestamps() -> None:
         data = msgpack.packb(7) + msgpack.packb({"t": msgpack.Timestamp(*stamp)})
         with pytest.raises(ValueError, match="timestamp"):
             serializer.loads(data)
+
+
+@pytest.mark.parametrize("serializer", ["msgpack", "json"])
+def test_minting_a_lone_surrogate_is_an_encode_error(serializer: str) -> None:
+    from trackcodec import EncodeError
+
+    tracker = make_tracker(serializer=serializer)
+    with pytest.raises(EncodeError):
+        tracker.click_url("https://shop.example.com/\udcff")
+    with pytest.raises(EncodeError):
+        tracker.open_url({"x": "\ud800"})
+    with pytest.raises(EncodeError):
+        tracker.open_url({"\udbff": 1})
