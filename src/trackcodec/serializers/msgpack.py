@@ -35,10 +35,11 @@ def ext_hook(code: int, data: bytes) -> int:
 
 # msgpack decodes extension type -1 (a Timestamp) itself, without asking ext_hook:
 # these are its three encodings' headers (fixext 4, fixext 8, ext 8 of 12 bytes).
-_TIMESTAMP_HEADERS = (b"\xd6\xff", b"\xd7\xff", b"\xc7\x0c\xff")
+TIMESTAMP_HEADERS = (b"\xd6\xff", b"\xd7\xff", b"\xc7\x0c\xff")
 
 
-def _refuse_timestamps(obj: Any, timestamp: type) -> None:
+def refuse_timestamps(obj: Any, timestamp: type) -> None:
+    """Raise ``ValueError`` if decoded ``obj`` holds a msgpack ``timestamp`` instance."""
     stack = [obj]
     while stack:
         item = stack.pop()
@@ -89,8 +90,8 @@ class MsgpackSerializer:
         obj = self._unpackb(data, raw=False, ext_hook=ext_hook, strict_map_key=True)
         if not isinstance(obj, dict):
             raise ValueError("payload is not a msgpack map")
-        if any(header in data for header in _TIMESTAMP_HEADERS):
-            _refuse_timestamps(obj, self._timestamp)
+        if any(header in data for header in TIMESTAMP_HEADERS):
+            refuse_timestamps(obj, self._timestamp)
         return obj
 
     def __repr__(self) -> str:

@@ -23,10 +23,10 @@ from pydantic import BaseModel
 
 from trackcodec._deps import require
 from trackcodec.serializers.msgpack import (
-    _TIMESTAMP_HEADERS,
-    _refuse_timestamps,
+    TIMESTAMP_HEADERS,
     default,
     ext_hook,
+    refuse_timestamps,
 )
 
 __all__ = ["SchemaSerializer"]
@@ -199,8 +199,8 @@ class SchemaSerializer:
         )
         unpacker.feed(data)
         values = list(unpacker)
-        if any(header in data for header in _TIMESTAMP_HEADERS):
-            _refuse_timestamps(values, self._timestamp)
+        if any(header in data for header in TIMESTAMP_HEADERS):
+            refuse_timestamps(values, self._timestamp)
         return self._plan.from_values(values)
 
     def __repr__(self) -> str:
