@@ -29,15 +29,23 @@ __all__ = ["ClientIPResolver"]
 
 
 def normalize_ip(text: str | None) -> str | None:
-    """The canonical form of an address (IPv4-mapped IPv6 unwrapped), or ``None``."""
+    """The canonical form of an address (IPv4-mapped IPv6 unwrapped), or ``None``.
+
+    An IPv6 zone id (``fe80::1%eth0``) is dropped: it names an interface of
+    the sender, and ``ipaddress`` accepts any text after the ``%``, which a
+    client could fill with whatever it wants stored as its address.
+    """
     if not text:
         return None
     try:
         ip = ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]"))
     except ValueError:
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        if ip.scope_id is not None:
+            return str(ipaddress.IPv6Address(int(ip)))
     return str(ip)
 
 

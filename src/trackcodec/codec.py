@@ -431,7 +431,8 @@ class Codec:
             TypeError: The payload is not a mapping, has a key that is not a
                 ``str``, or holds a value the serializer cannot carry.
             EncodeError: The payload or token would exceed this codec's limits,
-                or the issue time is outside 1970-2106.
+                the issue time is outside 1970-2106, or a string holds a lone
+                surrogate.
         """
         if type(payload) is not dict and not isinstance(payload, Mapping):
             raise TypeError(f"a payload is a mapping, not {type(payload).__name__}")
@@ -440,7 +441,10 @@ class Codec:
             check_nesting(payload, limits.max_depth, str_keys=True)
         except LimitExceeded:
             raise EncodeError(f"payload nests deeper than max_depth={limits.max_depth}") from None
-        data = self._dumps(payload)
+        try:
+            data = self._dumps(payload)
+        except UnicodeEncodeError:  # a lone surrogate ("\udcff"): no UTF-8 for it
+            raise EncodeError("payload holds a str that is not valid Unicode") from None
         if len(data) > limits.max_payload_size:
             raise EncodeError(
                 f"payload is larger than {limits.max_payload_size} bytes (max_payload_size)"

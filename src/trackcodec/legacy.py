@@ -22,6 +22,7 @@ from trackcodec.errors import (
     PayloadError,
     TokenExpired,
 )
+from trackcodec.serializers.json import check_no_lone_surrogates
 from trackcodec.wire import b64url_decode, check_nesting
 
 LegacyMode = Literal["none", "fernet", "plain"]
@@ -73,11 +74,16 @@ def parse_fernet_key(key: str | bytes) -> bytes:
 
 def _json_object(data: bytes, encoding: str) -> dict[str, Any]:
     try:
-        obj = json.loads(data.decode(encoding))
+        text = data.decode(encoding)
+        obj = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise PayloadError("legacy token payload is not JSON") from exc
     if not isinstance(obj, dict):
         raise PayloadError("legacy token payload is not a JSON object")
+    try:
+        check_no_lone_surrogates(text, obj)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError("legacy token payload holds a lone UTF-16 surrogate") from exc
     return obj
 
 

@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["JSONSerializer"]
+
+# A \\uD800-\\uDFFF escape: the only way JSON text yields a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def check_no_lone_surrogates(text: str, obj: Any) -> None:
+    """Raise ``ValueError`` if ``obj``, parsed from JSON ``text``, holds a lone surrogate.
+
+    JSON may escape half of a UTF-16 pair (``"\\udcff"``); such a string
+    cannot be encoded as UTF-8, so it would fail later, far from the
+    decoder (in a ``Location`` header, a store, a webhook body). The cheap
+    text search keeps the walk off the common path.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("payload holds a lone UTF-16 surrogate") from None
 
 
 class JSONSerializer:
@@ -31,9 +51,11 @@ class JSONSerializer:
 
     def loads(self, data: bytes, /) -> dict[str, Any]:
         """Parse UTF-8 JSON bytes; the top level must be an object."""
-        obj = self._decode(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        obj = self._decode(text)
         if not isinstance(obj, dict):
             raise ValueError("payload is not a JSON object")
+        check_no_lone_surrogates(text, obj)
         return obj
 
     def __repr__(self) -> str:

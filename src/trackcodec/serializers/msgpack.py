@@ -33,6 +33,24 @@ def ext_hook(code: int, data: bytes) -> int:
     return int.from_bytes(data, "big", signed=True)
 
 
+# msgpack decodes extension type -1 (a Timestamp) itself, without asking ext_hook:
+# these are its three encodings' headers (fixext 4, fixext 8, ext 8 of 12 bytes).
+TIMESTAMP_HEADERS = (b"\xd6\xff", b"\xd7\xff", b"\xc7\x0c\xff")
+
+
+def refuse_timestamps(obj: Any, timestamp: type) -> None:
+    """Raise ``ValueError`` if decoded ``obj`` holds a msgpack ``timestamp`` instance."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, timestamp):
+            raise ValueError("unknown msgpack extension type -1 (timestamp)")
+
+
 class MsgpackSerializer:
     """MessagePack: smaller and faster than JSON.
 
@@ -52,6 +70,7 @@ class MsgpackSerializer:
         )
         self._packer = msgpack.Packer
         self._unpackb = msgpack.unpackb
+        self._timestamp: type = msgpack.Timestamp
         # A Packer is reusable (it resets itself after each object, and after an
         # error) but not shareable: one per thread. Building one per call, as
         # msgpack.packb does, costs more than packing a tracking payload.
@@ -71,6 +90,8 @@ class MsgpackSerializer:
         obj = self._unpackb(data, raw=False, ext_hook=ext_hook, strict_map_key=True)
         if not isinstance(obj, dict):
             raise ValueError("payload is not a msgpack map")
+        if any(header in data for header in TIMESTAMP_HEADERS):
+            refuse_timestamps(obj, self._timestamp)
         return obj
 
     def __repr__(self) -> str:

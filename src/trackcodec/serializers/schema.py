@@ -22,7 +22,12 @@ from typing import Any, Union
 from pydantic import BaseModel
 
 from trackcodec._deps import require
-from trackcodec.serializers.msgpack import default, ext_hook
+from trackcodec.serializers.msgpack import (
+    TIMESTAMP_HEADERS,
+    default,
+    ext_hook,
+    refuse_timestamps,
+)
 
 __all__ = ["SchemaSerializer"]
 
@@ -171,6 +176,7 @@ class SchemaSerializer:
         self.model = model
         self._plan = _Plan(model)
         self._unpacker = msgpack.Unpacker
+        self._timestamp: type = msgpack.Timestamp
         self._packb = msgpack.packb
         self._unset = msgpack.ExtType(_UNSET_EXT, b"")
 
@@ -192,7 +198,10 @@ class SchemaSerializer:
             raw=False, ext_hook=_ext_hook, strict_map_key=True, max_buffer_size=max(len(data), 1)
         )
         unpacker.feed(data)
-        return self._plan.from_values(list(unpacker))
+        values = list(unpacker)
+        if any(header in data for header in TIMESTAMP_HEADERS):
+            refuse_timestamps(values, self._timestamp)
+        return self._plan.from_values(values)
 
     def __repr__(self) -> str:
         return f"SchemaSerializer({self.model.__name__})"

@@ -55,27 +55,49 @@ def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) 
         ) from None
 
 
-def _csv_value(value: Any) -> Any:
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Line breaks to str.splitlines() that JSON leaves raw in strings.
+_JSONL_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _csv_value(value: Any, escape_formulas: bool = True) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if escape_formulas and isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return value
 
 
-def write_csv(events: Iterable[TrackingEvent], out: IO[str]) -> int:
+def write_csv(
+    events: Iterable[TrackingEvent], out: IO[str], *, escape_formulas: bool = True
+) -> int:
     """Write events as CSV (a header row of the store's columns; metadata as JSON).
+
+    Rows end with CRLF, as RFC 4180 has it.
+
+    Args:
+        events: The events.
+        out: Where to write.
+        escape_formulas: Prefix with ``'`` every text cell that starts with
+            ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, so that a
+            spreadsheet shows it instead of running it as a formula (the user
+            agent, say, is whatever the client sent).
 
     Returns:
         The number of events written.
     """
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF (RFC 4180): the writer quotes a field holding a character of the line
+    # terminator, so a lone CR in a field (a user agent) cannot end the row.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     n = 0
     for event in events:
         row = event.model_dump()
         row["metadata"] = metadata_json(event.metadata)
-        writer.writerow([_csv_value(row[c]) for c in COLUMNS])
+        writer.writerow([_csv_value(row[c], escape_formulas) for c in COLUMNS])
         n += 1
     return n
 
@@ -83,12 +105,16 @@ def write_csv(events: Iterable[TrackingEvent], out: IO[str]) -> int:
 def write_jsonl(events: Iterable[TrackingEvent], out: IO[str]) -> int:
     """Write events as JSON lines (each line ``TrackingEvent.model_dump_json()``).
 
+    U+0085, U+2028 and U+2029 are written as ``\\u`` escapes (the same JSON),
+    so that readers splitting on every Unicode line break (Python's
+    ``str.splitlines``) still see one event per line.
+
     Returns:
         The number of events written.
     """
     n = 0
     for event in events:
-        out.write(event.model_dump_json())
+        out.write(event.model_dump_json().translate(_JSONL_BREAKS))
         out.write("\n")
         n += 1
     return n
@@ -131,6 +157,12 @@ def _output(path: str) -> Iterator[IO[str]]:
 @click.option("--kind", type=click.Choice(["open", "click"]), help="Only opens or only clicks.")
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many events.")
 @click.option("--output", "-o", default="-", show_default=True, help="File to write, - for stdout.")
+@click.option(
+    "--escape-formulas/--no-escape-formulas",
+    default=True,
+    show_default=True,
+    help="CSV: prefix with ' text cells a spreadsheet would run as a formula (=, +, -, @).",
+)
 def export(
     database: str,
     fmt: str,
@@ -139,6 +171,7 @@ def export(
     kind: str | None,
     limit: int | None,
     output: str,
+    escape_formulas: bool,
 ) -> None:
     """Export stored events in time order, as CSV or JSON lines.
 
@@ -158,7 +191,10 @@ def export(
     try:
         selected = store.events(since=since, until=until, kind=kind, limit=limit)  # type: ignore[arg-type]
         with _output(output) as out:
-            n = (write_csv if fmt == "csv" else write_jsonl)(selected, out)
+            if fmt == "csv":
+                n = write_csv(selected, out, escape_formulas=escape_formulas)
+            else:
+                n = write_jsonl(selected, out)
     finally:
         store.close()
     click.echo(f"exported {n} events", err=True)

@@ -70,7 +70,8 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 _DIALECT = _sql.Dialect(
     placeholder="%s",
     metadata_text="(metadata ->> %s)",
-    metadata_param=str,
+    # Keys are stored with U+0000 as U+FFFD (see _pg_row): look them up the same way.
+    metadata_param=lambda key: key.replace("\x00", "\ufffd"),
     floor="floor({})",
 )
 _COLUMN_LIST = ", ".join(COLUMNS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -63,7 +64,15 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 def _metadata_path(key: str) -> str:
     if '"' in key:
         raise ValueError(f"a metadata key for SQLite stats cannot contain '\"': {key!r}")
-    return f'$."{key}"'
+    # The key as the stored JSON writes it (backslash, control characters escaped):
+    # SQLite before 3.45 compares a path label with the key's JSON text, later
+    # versions unescape both.
+    label = json.dumps(key, ensure_ascii=False)[1:-1]
+    try:
+        label.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"a metadata key cannot hold a lone surrogate: {key!r}") from None
+    return f'$."{label}"'
 
 
 _DIALECT = _sql.Dialect(

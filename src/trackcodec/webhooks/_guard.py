@@ -34,8 +34,12 @@ def _resolve(host: str, port: int) -> Sequence[str]:
 
 
 def _why_not_public(ip: IPAddress) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside IPv6: ::ffff:a.b.c.d, or 6to4's 2002:AABB:CCDD::
+        # (a relay forwards it to a.b.c.d); judged as that IPv4 address.
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            ip = embedded
     for attribute, what in (
         ("is_unspecified", "an unspecified"),
         ("is_loopback", "a loopback"),

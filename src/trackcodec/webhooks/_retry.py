@@ -19,7 +19,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²", a digit to str.isdigit only
         return float(value)
     try:
         when = parsedate_to_datetime(value)
