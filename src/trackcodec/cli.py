@@ -575,3 +575,4 @@ def bench(
 from trackcodec.stores.cli import events as _events  # noqa: E402 - registered last
 
 main.add_command(_events)
+main.add_command(importlib.import_module("trackcodec.server.cli").serve)
