@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from trackcodec._deps import require
 from trackcodec.config import TrackingConfig
 from trackcodec.endpoint import EndpointRequest, EndpointResponse, TrackingEndpoint
+from trackcodec.errors import ConfigurationError
 from trackcodec.server._metrics import CONTENT_TYPE, Metrics
 from trackcodec.server.settings import ServerSettings
 from trackcodec.stores import BatchingSink, EventStore, SinkOverloaded, open_store
@@ -103,8 +104,19 @@ class TrackingServer:
     ) -> None:
         self.settings = settings if settings is not None else ServerSettings()
         self.tracker = tracker
-        self.endpoint = endpoint if endpoint is not None else TrackingEndpoint(tracker)
+        self.endpoint = (
+            endpoint
+            if endpoint is not None
+            else TrackingEndpoint(tracker, settings=self.settings.endpoint_settings())
+        )
         self.open_path, self.click_path = tracking_paths(tracker.config, self.settings)
+        if self.open_path == self.click_path:
+            raise ConfigurationError(
+                f"open and click requests need different paths (both are {self.open_path}): "
+                "set base_open_tracking_url and base_click_tracking_url, or open_path and "
+                "click_path",
+                field="open_path",
+            )
         self.metrics = Metrics() if self.settings.metrics else None
         self._given_store = store
         self.store: EventStore | None = None
@@ -127,10 +139,11 @@ class TrackingServer:
 
     def _build_handlers(self) -> list[tuple[str, str, Callable[..., EndpointResponse]]]:
         ep = self.endpoint
-        if self.open_path == self.click_path:
-            return [(self.open_path, "track", ep.handle)]
         # Longest prefix first: "/t/" must not swallow "/t/o/".
-        pairs = [(self.open_path, "open", ep.handle_open), (self.click_path, "click", ep.handle_click)]
+        pairs = [
+            (self.open_path, "open", ep.handle_open),
+            (self.click_path, "click", ep.handle_click),
+        ]
         return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -223,8 +236,6 @@ class TrackingServer:
             query=scope.get("query_string", b"").decode("latin-1"),
         )
         response = handler(request)
-        if route == "track":
-            route = response.kind or "track"
         status = response.status
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         body = response.body

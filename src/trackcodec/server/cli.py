@@ -25,7 +25,6 @@ __all__ = ["serve"]
     help="TOML file: tracking settings in [trackcodec], server settings in [serve].",
 )
 @click.option("--keys", metavar="TEXT", help="Key ring text form (better: TRACKCODEC_KEYS).")
-@click.option("--base-url", help="Base URL of open and click URLs alike (sets both paths).")
 @click.option(
     "--model", metavar="MODULE:CLASS", help="pydantic model of the metadata (schema serializer)."
 )
@@ -53,14 +52,16 @@ __all__ = ["serve"]
 @click.option("--shutdown-timeout", type=float, help="Seconds SIGTERM waits for requests [30].")
 @click.option("--max-connections", type=click.IntRange(min=1), help="Per worker [4096].")
 @click.option("--metrics/--no-metrics", default=None, help="Serve /metrics [on].")
-@click.option("--access-log/--no-access-log", default=None, help="Log every request [off].")
 @click.option(
-    "--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"])
+    "--trusted-proxy-count",
+    type=click.IntRange(min=0),
+    help="Proxies in front (load balancer, TLS), the peer included: read X-Forwarded-For.",
 )
+@click.option("--access-log/--no-access-log", default=None, help="Log every request [off].")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(
     config_file: Path | None,
     keys: str | None,
-    base_url: str | None,
     model: str | None,
     **server_flags: Any,
 ) -> None:
@@ -75,11 +76,7 @@ def serve(
     """
     from trackcodec.server.runner import run
 
-    tracking_flags = {
-        "keys": keys,
-        "base_open_tracking_url": base_url,
-        "base_click_tracking_url": base_url,
-    }
+    tracking_flags = {"keys": keys}
     try:
         status = run(config_file, tracking_flags, server_flags, model=model)
     except MissingDependencyError as exc:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from trackcodec.config import ENV_PREFIX, TrackingConfig
+from trackcodec.endpoint import EndpointSettings
 from trackcodec.errors import ConfigurationError
 
 __all__ = ["AckMode", "ServerSettings", "load_settings"]
@@ -66,6 +67,16 @@ class ServerSettings(BaseModel):
         max_headers: Most header fields; more gets ``431``.
         max_connections: Most open connections (and requests in progress) per
             worker; past it, ``503``.
+        trusted_proxy_count: Proxies in front of the server (load balancer,
+            TLS terminator), the socket peer included: the client address is
+            read from ``forwarded_header`` through that many hops. Unset: the
+            socket peer is the client.
+        trusted_proxies: Or the proxies' addresses, outermost first.
+        forwarded_header: The header the proxies write (``x-forwarded-for``).
+        pixel: ``"gif"`` (43 bytes) or ``"png"`` (pytracking's bytes).
+        invalid_open: A bad open token gets ``"not-found"`` (404) or
+            ``"pixel"`` (the pixel, no event).
+        redirect_status: Status of click redirects.
         metrics: Serve ``/metrics`` (Prometheus text format).
         access_log: Log every request (uvicorn's access log).
         log_level: ``critical``, ``error``, ``warning``, ``info`` or ``debug``.
@@ -91,6 +102,12 @@ class ServerSettings(BaseModel):
     max_header_bytes: int = Field(default=16384, ge=1024)
     max_headers: int = Field(default=100, ge=8)
     max_connections: int | None = Field(default=4096, ge=1)
+    trusted_proxy_count: int | None = Field(default=None, ge=0)
+    trusted_proxies: tuple[str, ...] = ()
+    forwarded_header: str = "x-forwarded-for"
+    pixel: Literal["gif", "png"] = "gif"
+    invalid_open: Literal["not-found", "pixel"] = "not-found"
+    redirect_status: Literal[301, 302, 303, 307, 308] = 302
     metrics: bool = True
     access_log: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
@@ -104,6 +121,18 @@ class ServerSettings(BaseModel):
             raise ValueError(f"a path starting with '/', without query: {value!r}")
         return value
 
+    def endpoint_settings(self) -> EndpointSettings:
+        """The `EndpointSettings` these settings imply."""
+        return EndpointSettings(
+            pixel=self.pixel,
+            invalid_open=self.invalid_open,
+            redirect_status=self.redirect_status,
+            trusted_proxy_count=self.trusted_proxy_count,
+            trusted_proxies=self.trusted_proxies,
+            forwarded_header=self.forwarded_header,
+            max_path_length=self.max_url_length,
+        )
+
     @field_validator("stats_token")
     @classmethod
     def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -115,7 +144,10 @@ class ServerSettings(BaseModel):
 
 
 SERVER_FIELDS = frozenset(ServerSettings.model_fields)
-_OPTIONAL = frozenset({"open_path", "click_path", "stats_token", "max_connections"})
+_OPTIONAL = frozenset(
+    {"open_path", "click_path", "stats_token", "max_connections", "trusted_proxy_count"}
+)
+_LISTS = frozenset({"trusted_proxies"})
 _TABLE = "serve"
 
 
@@ -187,7 +219,10 @@ def load_settings(
             continue
         field = name[len(ENV_PREFIX) :].lower()
         if field in SERVER_FIELDS:
-            server[field] = None if raw.strip() == "" and field in _OPTIONAL else raw
+            if field in _LISTS:
+                server[field] = [item.strip() for item in raw.split(",") if item.strip()]
+            else:
+                server[field] = None if raw.strip() == "" and field in _OPTIONAL else raw
         else:
             tracking_env[name] = raw
     from_env = TrackingConfig.from_env(tracking_env)

@@ -20,15 +20,15 @@ import html
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from trackcodec.stores import Bucket, Counts, Stats
+from trackcodec.stores import Bucket, Counts, Stats, StatsRow
 
 if TYPE_CHECKING:
     from trackcodec.server.app import TrackingServer
@@ -147,7 +147,7 @@ def _fmt_time(ts: float, bucket: Bucket) -> str:
 def _nice_max(value: int) -> int:
     if value <= 5:
         return 5
-    magnitude = 10 ** (len(str(value)) - 1)
+    magnitude = int(10 ** (len(str(value)) - 1))
     for factor in (1, 2, 5, 10):
         if value <= factor * magnitude:
             return factor * magnitude
@@ -207,8 +207,7 @@ def render_chart(
             parts.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" r="3" fill="{color}"/>')
         else:
             parts.append(
-                f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} '
-                f'points="{points}"/>'
+                f'<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{points}"/>'
             )
         lx = left + 130 * idx
         parts.append(
@@ -231,7 +230,7 @@ def _series(
 ) -> list[tuple[str, list[int], bool]]:
     index = {s: i for i, s in enumerate(starts)}
 
-    def line(pick: Any, rows: Sequence[Any]) -> list[int]:
+    def line(pick: Callable[[Counts], int], rows: Sequence[StatsRow]) -> list[int]:
         values = [0] * len(starts)
         for row in rows:
             i = index.get(row.start)
@@ -239,16 +238,21 @@ def _series(
                 values[i] += pick(row.counts)
         return values
 
-    total = (lambda c: c.opens) if kind == "open" else (lambda c: c.clicks)
+    opening = kind == "open"
+    total: Callable[[Counts], int] = (lambda c: c.opens) if opening else (lambda c: c.clicks)
     if group is None:
-        unique = (lambda c: c.unique_opens) if kind == "open" else (lambda c: c.unique_clicks)
-        machine = (lambda c: c.machine_opens) if kind == "open" else (lambda c: c.machine_clicks)
+        unique: Callable[[Counts], int] = (
+            (lambda c: c.unique_opens) if opening else (lambda c: c.unique_clicks)
+        )
+        machine: Callable[[Counts], int] = (
+            (lambda c: c.machine_opens) if opening else (lambda c: c.machine_clicks)
+        )
         return [
             ("total", line(total, stats.rows), False),
             ("unique", line(unique, stats.rows), False),
             ("machine", line(machine, stats.rows), True),
         ]
-    by_group: dict[str, list[Any]] = defaultdict(list)
+    by_group: dict[str, list[StatsRow]] = defaultdict(list)
     sums: dict[str, int] = defaultdict(int)
     for row in stats.rows:
         name = row.group if row.group is not None else "(none)"
@@ -276,10 +280,10 @@ def _group_table(stats: Stats, group: str) -> str:
         f"<h2>By {_E(group)}</h2><table><tr><th>{_E(group)}</th><th>opens</th>"
         "<th>human</th><th>machine</th><th>clicks</th><th>human</th><th>machine</th></tr>"
     ]
-    for name, (o, mo, c, mc) in sorted(sums.items(), key=lambda kv: (-kv[1][0], kv[0])):
+    for name, (o, mo, k, mk) in sorted(sums.items(), key=lambda kv: (-kv[1][0], kv[0])):
         lines.append(
             f"<tr><td>{_E(name)}</td><td>{o}</td><td>{o - mo}</td><td>{mo}</td>"
-            f"<td>{c}</td><td>{c - mc}</td><td>{mc}</td></tr>"
+            f"<td>{k}</td><td>{k - mk}</td><td>{mk}</td></tr>"
         )
     lines.append("</table>")
     return "".join(lines)
@@ -300,8 +304,9 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;
 max-width:820px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
 p.sub{color:#6b7280;margin:0 0 16px}
-table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;border-bottom:1px solid #e5e7eb;
-text-align:right}th:first-child,td:first-child{text-align:left}
+table{border-collapse:collapse;font-size:13px}
+th,td{padding:4px 10px;border-bottom:1px solid #e5e7eb;text-align:right}
+th:first-child,td:first-child{text-align:left}
 td.url{max-width:560px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;text-align:left}
 form{margin:8px 0 16px;font-size:13px}input,select{font-size:13px;margin-right:8px}
 svg{display:block;margin:8px 0}
