@@ -336,8 +336,10 @@ def test_stats_bad_parameters_get_400(client: TestClient, query: str) -> None:
 
 def test_chart_scales_and_escapes() -> None:
     svg = render_chart("Opens <x>", [0.0, 3600.0], [("a&b", [0, 7], False)], "hour")
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert "Opens &lt;x&gt;" in svg and "a&amp;b" in svg
+    assert svg.startswith("<svg")
+    assert svg.endswith("</svg>")
+    assert "Opens &lt;x&gt;" in svg
+    assert "a&amp;b" in svg
     assert ">10</text>" in svg  # 7 rounds the axis up to 10
 
 
@@ -361,7 +363,8 @@ def test_settings_precedence_flags_env_toml(tmp_path: Path) -> None:
     assert settings.stats_token is not None
     assert settings.stats_token.get_secret_value() == "toml-token-long-enough"
     assert config.timestamp is True
-    assert config.keys is not None and config.keys.to_string() == keys
+    assert config.keys is not None
+    assert config.keys.to_string() == keys
     assert tracking_paths(config, settings) == ("/px/", "/c/")
     _, from_env = load_settings(None, {}, {}, env)
     assert from_env.port == 9002
