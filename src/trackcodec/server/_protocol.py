@@ -124,7 +124,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._raw_bytes += len(data)
             budget = self._limits.max_url_length + 2 * self._limits.max_header_bytes + 65536
             if self._raw_bytes > budget:
-                self._reply(431, "Request head too large.")
+                if self._header_count == 0:  # still in the request line
+                    self._reply(414, "Request target too long.")
+                else:
+                    self._reply(431, "Request head too large.")
                 return
         self._reject_status = 400
         super().data_received(data)
