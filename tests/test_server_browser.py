@@ -22,7 +22,6 @@ import pytest
 pytest.importorskip("uvicorn", reason="trackcodec[server] is not installed")
 
 from serve_support import ServeProcess, free_port, get, make_tracker
-
 from trackcodec.html import rewrite_html
 from trackcodec.stores import SQLiteEventStore
 
