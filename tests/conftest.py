@@ -19,6 +19,7 @@ from hypothesis import settings
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import support
+from postgres_support import postgres_server  # noqa: F401 - the fixture, for every module
 from trackcodec import KeyRing
 
 settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)

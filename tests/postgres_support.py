@@ -5,12 +5,11 @@ and serves on a free port of 127.0.0.1 only; it stops the server and removes
 the directory on exit. As root (``initdb`` refuses to run as root) the server
 runs as the ``postgres`` OS user through ``runuser``.
 
-Use the session fixture in a test module or a conftest::
+tests/conftest.py imports the session fixture, so every test module can use it::
 
-    from postgres_support import postgres_server  # noqa: F401 - a fixture
-
-    def test_x(postgres_server):
+    def test_x(postgres_server: PostgresServer) -> None:
         dsn = postgres_server.fresh_dsn()   # an empty schema of its own
+        other_db = postgres_server.dsn      # the server's "postgres" database
 
 The fixture skips, with the reason, only when no PostgreSQL binaries are
 installed (``apt-get install postgresql``) or psycopg is missing;
@@ -75,9 +74,15 @@ class PostgresServer:
         self.fast = fast
         self.port = 0
         self._as_user: list[str] = []
-        if os.geteuid() == 0:
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError(
+                    "running as root, and there is no 'postgres' OS user to run the server "
+                    "as (the Debian package creates it; or: useradd --system postgres)"
+                ) from None
             self._as_user = ["runuser", "-u", "postgres", "--"]
-            pw = pwd.getpwnam("postgres")
             os.chown(base, pw.pw_uid, pw.pw_gid)
 
     @property

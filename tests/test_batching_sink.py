@@ -253,3 +253,48 @@ def test_callable_sink_behind_a_batching_sink() -> None:
         assert not sink.durable
         sink.emit([event() for _ in range(3)])
     assert sum(len(b) for b in received) == 3
+
+
+class Dying(GatedSink):
+    def emit(self, events: Sequence[TrackingEvent], /) -> None:
+        super().emit(events)
+        raise SystemExit("inner sink exited")
+
+
+def test_futures_fail_instead_of_hanging_when_the_thread_dies() -> None:
+    inner = Dying()
+    inner.gate.clear()
+    sink = BatchingSink(inner)
+    first = sink.submit(event())
+    assert inner.entered.wait(WAIT)
+    queued = sink.submit(event())
+    inner.gate.set()
+    for f in (first, queued):
+        with pytest.raises(RuntimeError, match="thread stopped"):
+            f.result(WAIT)
+    sink._thread.join(WAIT)
+    with pytest.raises(RuntimeError, match="closed"):
+        sink.submit(event())
+    assert sink.failed == 2
+    sink.close()
+
+
+def test_many_threads_through_a_real_store(tmp_path: Path) -> None:
+    store = SQLiteEventStore(tmp_path / "e.sqlite3")
+    sink = BatchingSink(store, max_queue=64, overload_timeout=WAIT)
+    events = [event() for _ in range(16 * 50)]
+
+    def produce(k: int) -> None:
+        for e in events[k * 50 : (k + 1) * 50]:
+            sink.emit([e])
+
+    threads = [threading.Thread(target=produce, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    sink.close()
+    with SQLiteEventStore(tmp_path / "e.sqlite3") as check:
+        stored = [e.id for e in check.events()]
+    assert sorted(stored) == sorted(e.id for e in events)
+    assert sink.batches < len(events)  # commits were shared

@@ -9,9 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from trackcodec import TrackingEvent, new_event_id
+from trackcodec import event as event_module
 
 
-def test_event_id_is_uuid7_with_the_time() -> None:
+def test_event_id_is_uuid7_with_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ids never go back in time within a process: start from a fresh generator, since
+    # other test modules may already have made ids stamped later than this `now`.
+    monkeypatch.setattr(event_module, "_last_ms", 0)
     value = uuid.UUID(new_event_id(now=1_700_000_000.123))
     assert value.version == 7
     assert value.variant == uuid.RFC_4122

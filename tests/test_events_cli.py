@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from postgres_support import PostgresServer, postgres_server  # noqa: F401 - a fixture
+from postgres_support import PostgresServer
 from store_support import event
 from trackcodec.cli import main
 from trackcodec.event import TrackingEvent
@@ -145,7 +145,7 @@ def test_parse_time() -> None:
     assert parse_time("2026-01-01T00:00Z") == T0
 
 
-def test_export_from_postgres(postgres_server: PostgresServer) -> None:  # noqa: F811
+def test_export_from_postgres(postgres_server: PostgresServer) -> None:
     dsn = postgres_server.fresh_dsn()
     events = _events()
     with PostgresEventStore(dsn) as store:

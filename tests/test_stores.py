@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postgres_support import PostgresServer, postgres_server  # noqa: F401 - a fixture
+from postgres_support import PostgresServer
 from store_support import event, stored_event
 from trackcodec.event import TrackingEvent, new_event_id
 from trackcodec.stores import (
@@ -271,6 +272,38 @@ def test_migrate_is_idempotent_and_shared(backend: Backend) -> None:
     assert list(first.events()) == [e]
 
 
+def test_concurrent_first_migrations(backend: Backend) -> None:
+    # Several nodes start at once on an empty database: one creates the schema, the
+    # others wait for it (advisory lock / BEGIN IMMEDIATE) and find nothing to do.
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+    opened: list[EventStore] = []
+
+    def start() -> None:
+        try:
+            if backend.postgres:
+                store: EventStore = PostgresEventStore(backend.target, migrate=False)
+                opened.append(store)
+                barrier.wait(30)
+                store.migrate()
+            else:
+                barrier.wait(30)
+                opened.append(SQLiteEventStore(backend.target))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    backend.opened += opened
+    assert errors == []
+    assert len(opened) == 4
+    opened[0].emit([event()])
+    assert all(store.count() == 1 for store in opened)
+
+
 def test_newer_schema_is_refused(backend: Backend) -> None:
     store = backend.open()
     if backend.postgres:
@@ -409,7 +442,7 @@ def test_open_store_sqlite_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         SQLiteEventStore(":memory:")
 
 
-def test_open_store_postgres(postgres_server: PostgresServer) -> None:  # noqa: F811
+def test_open_store_postgres(postgres_server: PostgresServer) -> None:
     store = open_store(postgres_server.fresh_dsn())
     try:
         assert isinstance(store, PostgresEventStore)
@@ -418,7 +451,9 @@ def test_open_store_postgres(postgres_server: PostgresServer) -> None:  # noqa: 
         store.close()
 
 
-def test_postgres_reconnects_after_the_connection_breaks(postgres_server: PostgresServer) -> None:  # noqa: F811
+def test_postgres_reconnects_and_resends_after_the_connection_breaks(
+    postgres_server: PostgresServer,
+) -> None:
     import psycopg
 
     store = PostgresEventStore(postgres_server.fresh_dsn())
@@ -429,10 +464,45 @@ def test_postgres_reconnects_after_the_connection_breaks(postgres_server: Postgr
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name = 'trackcodec' AND pid <> pg_backend_pid()"
             )
-        with pytest.raises(psycopg.OperationalError):
-            store.emit([event()])  # this batch fails: the caller learns it, nothing half-stored
-        store.ping()  # reconnects
-        store.emit([event()])
+        store.emit([event()])  # noticed the broken connection, sent again on a new one
+        store.ping()
         assert store.count() == 2
     finally:
         store.close()
+
+
+def test_postgres_auto_insert_uses_copy_for_big_batches(postgres_server: PostgresServer) -> None:
+    from trackcodec.stores.postgres import COPY_FROM
+
+    store = PostgresEventStore(postgres_server.fresh_dsn())  # insert="auto"
+    try:
+        small = [event(timestamp=T0 + i) for i in range(3)]
+        big = [event(timestamp=T0 + 10 + i) for i in range(COPY_FROM)]
+        store.emit(small)
+        assert not store._staging  # executemany
+        store.emit(big + small)  # duplicates of committed events, through COPY
+        assert store._staging
+        assert list(store.events()) == small + big
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="insert must be"):
+        PostgresEventStore(postgres_server.dsn, insert="fast")  # type: ignore[arg-type]
+
+
+def test_stores_import_no_extra() -> None:
+    code = (
+        "import sys, trackcodec, trackcodec.stores\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'\n"
+        "assert 'click' not in sys.modules, 'click imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our code
+
+
+def test_postgres_store_without_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackcodec.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MissingDependencyError, match=r"trackcodec\[postgres\]"):
+        PostgresEventStore("postgresql://127.0.0.1:1/x")
+    with pytest.raises(MissingDependencyError, match=r"trackcodec\[postgres\]"):
+        open_store("postgresql://127.0.0.1:1/x")

@@ -17,19 +17,12 @@ from typing import Protocol
 
 from trackcodec.event import EventSink, TrackingEvent
 from trackcodec.result import TrackingKind
-from trackcodec.stores._base import (
-    SCHEMA_VERSION,
-    Bucket,
-    Counts,
-    LinkCount,
-    SinkOverloaded,
-    Stats,
-    StatsRow,
-    StoreUnavailable,
-)
+from trackcodec.stores._base import SCHEMA_VERSION
 from trackcodec.stores.batching import BatchingSink, CallableSink
+from trackcodec.stores.errors import SinkOverloaded, StoreUnavailable
 from trackcodec.stores.postgres import PostgresEventStore
 from trackcodec.stores.sqlite import DEFAULT_SQLITE_PATH, SQLiteEventStore
+from trackcodec.stores.stats import Bucket, Counts, LinkCount, Stats, StatsRow
 
 __all__ = [
     "DEFAULT_SQLITE_PATH",
@@ -46,6 +39,7 @@ __all__ = [
     "Stats",
     "StatsRow",
     "StoreUnavailable",
+    "is_postgres",
     "open_store",
 ]
 
@@ -66,9 +60,9 @@ class EventStore(EventSink, Protocol):
 
     def events(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
         limit: int | None = None,
     ) -> Iterator[TrackingEvent]:
@@ -77,9 +71,9 @@ class EventStore(EventSink, Protocol):
 
     def count(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
     ) -> int:
         """The number of stored events."""
@@ -87,9 +81,9 @@ class EventStore(EventSink, Protocol):
 
     def stats(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         bucket: Bucket = "hour",
         group_by_metadata_key: str | None = None,
         unique_by_metadata_key: str | None = None,
@@ -97,6 +91,13 @@ class EventStore(EventSink, Protocol):
     ) -> Stats:
         """Opens and clicks per time bucket."""
         ...
+
+
+def is_postgres(database: str) -> bool:
+    """Whether a database setting names PostgreSQL (else it is a SQLite file)."""
+    return database.startswith(("postgresql://", "postgres://")) or database.split("=", 1)[
+        0
+    ].strip() in ("host", "hostaddr", "dbname", "service")
 
 
 def open_store(database: str) -> EventStore:
@@ -111,9 +112,7 @@ def open_store(database: str) -> EventStore:
     Raises:
         MissingDependencyError: PostgreSQL without ``trackcodec[postgres]``.
     """
-    if database.startswith(("postgresql://", "postgres://")) or database.split("=", 1)[
-        0
-    ].strip() in ("host", "dbname", "service"):
+    if is_postgres(database):
         return PostgresEventStore(database)
     if database.startswith("sqlite:///"):
         database = database.removeprefix("sqlite:///")

@@ -6,16 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trackcodec.stores._base import (
-    BUCKET_SECONDS,
-    COLUMNS,
-    EVENTS_TABLE,
-    Bucket,
-    Counts,
-    LinkCount,
-    Stats,
-    StatsRow,
-)
+from trackcodec.stores._base import BUCKET_SECONDS, COLUMNS, EVENTS_TABLE
+from trackcodec.stores.stats import Bucket, Counts, LinkCount, Stats, StatsRow
 
 __all__ = ["Dialect", "Query", "build_stats", "count_query", "events_query", "stats_queries"]
 

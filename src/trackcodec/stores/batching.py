@@ -10,7 +10,7 @@ from concurrent.futures import Future, InvalidStateError
 from types import TracebackType
 
 from trackcodec.event import EventSink, TrackingEvent
-from trackcodec.stores._base import SinkOverloaded
+from trackcodec.stores.errors import SinkOverloaded
 
 __all__ = ["BatchingSink", "CallableSink"]
 
@@ -128,6 +128,8 @@ class BatchingSink:
         """Events committed through this sink so far."""
         self.failed = 0
         """Events whose commit failed (their futures hold the exception)."""
+        self.batches = 0
+        """Batches handed to the inner sink (``committed / batches`` is the mean batch)."""
         self._thread = threading.Thread(
             target=self._run, name="trackcodec-batching-sink", daemon=True
         )
@@ -254,16 +256,32 @@ class BatchingSink:
             return batch
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            results = self._commit(batch)
+        batch: list[_Item] | None = None
+        try:
+            while (batch := self._take()) is not None:
+                results = self._commit(batch)
+                with self._cond:
+                    self.batches += 1
+                    self._in_flight = 0
+                    for (_, future, _), error in zip(batch, results, strict=True):
+                        if error is None:
+                            self.committed += 1
+                        else:
+                            self.failed += 1
+                        _resolve(future, error)
+                    batch = None
+                    self._cond.notify_all()
+        except BaseException as exc:
+            # The inner sink raised something that is not an Exception (SystemExit...):
+            # refuse new events and fail every waiting future rather than leave it hanging.
             with self._cond:
+                self._closing = True
+                stranded = [*(batch or []), *self._queue]
+                self._queue.clear()
                 self._in_flight = 0
-                for (_, future, _), error in zip(batch, results, strict=True):
-                    if error is None:
-                        self.committed += 1
-                    else:
-                        self.failed += 1
-                    _resolve(future, error)
+                for _, future, _ in stranded:
+                    self.failed += 1
+                    _resolve(future, RuntimeError(f"the BatchingSink thread stopped: {exc!r}"))
                 self._cond.notify_all()
 
     def _commit(self, batch: list[_Item]) -> list[BaseException | None]:

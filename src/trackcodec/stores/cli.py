@@ -18,7 +18,7 @@ import click
 
 from trackcodec.errors import TrackcodecError
 from trackcodec.event import TrackingEvent
-from trackcodec.stores import DEFAULT_SQLITE_PATH, open_store
+from trackcodec.stores import DEFAULT_SQLITE_PATH, is_postgres, open_store
 from trackcodec.stores._base import COLUMNS, metadata_json
 
 __all__ = ["events", "export", "parse_time", "write_csv", "write_jsonl"]
@@ -150,8 +150,7 @@ def export(
     Streams: memory does not grow with the number of events. The count goes
     to standard error.
     """
-    is_postgres = database.startswith(("postgresql://", "postgres://", "host=", "dbname="))
-    if not is_postgres:
+    if not is_postgres(database):
         path = Path(database.removeprefix("sqlite:///") or DEFAULT_SQLITE_PATH)
         if not path.is_file():
             raise _InputError(f"no event database at {path}")

@@ -20,23 +20,25 @@ from trackcodec.stores._base import (
     EVENTS_TABLE,
     SCHEMA_TABLE,
     SCHEMA_VERSION,
-    Bucket,
-    Stats,
-    StoreUnavailable,
     event_row,
     metadata_json,
     row_event,
 )
+from trackcodec.stores.errors import StoreUnavailable
+from trackcodec.stores.stats import Bucket, Stats
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["MIGRATION_LOCK_KEY", "PostgresEventStore"]
+__all__ = ["COPY_FROM", "MIGRATION_LOCK_KEY", "PostgresEventStore"]
 
 MIGRATION_LOCK_KEY = 0x7472_6163_6B63  # "trackc": the advisory lock `migrate` holds
 """The ``pg_advisory_xact_lock`` key that serialises concurrent `migrate` calls."""
 
-InsertMethod = Literal["executemany", "copy"]
+InsertMethod = Literal["auto", "executemany", "copy"]
+
+COPY_FROM = 100
+"""With ``insert="auto"``, batches of at least this many events go through ``COPY``."""
 
 # Version n of the schema is reached by running _MIGRATIONS[n - 1].
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -105,11 +107,11 @@ class PostgresEventStore:
 
     Each `emit` is one transaction; rows go in with ``INSERT ... ON CONFLICT
     (id) DO NOTHING`` (pipelined ``executemany``) or through ``COPY`` into a
-    temporary table, so emitting an event twice stores it once. Writes use
+    temporary table (see ``insert``), so emitting an event twice stores it once. Writes use
     one connection guarded by a lock: the `BatchingSink` in front of a
     store already turns concurrent requests into one writer's batches, and
     a pool would only add connections competing for the same index pages.
-    The connection is re-opened when it breaks. Reads (`events`, `count`,
+    The connection is re-opened when it breaks, and the batch sent again. Reads (`events`, `count`,
     `stats`) use a short-lived connection of their own, so a long export
     never holds up writes.
 
@@ -121,8 +123,11 @@ class PostgresEventStore:
 
     Args:
         dsn: A libpq connection string or ``postgresql://`` URL.
-        insert: ``"executemany"`` (default) or ``"copy"``; see the stores
-            page for measured figures.
+        insert: ``"executemany"`` (pipelined ``INSERT ... ON CONFLICT``),
+            ``"copy"`` (``COPY`` into a temporary table, then one
+            ``INSERT ... SELECT ... ON CONFLICT``), or ``"auto"`` (default):
+            ``COPY`` for batches of `COPY_FROM` events or more, where it is
+            measured faster, ``executemany`` for smaller ones, where it is.
         migrate: Run `migrate` when opening (default ``True``).
         connect_timeout: Seconds to wait for a connection.
 
@@ -141,13 +146,13 @@ class PostgresEventStore:
         self,
         dsn: str,
         *,
-        insert: InsertMethod = "executemany",
+        insert: InsertMethod = "auto",
         migrate: bool = True,
         connect_timeout: float = 10.0,
     ) -> None:
         require("psycopg", package="psycopg", extra="postgres", feature="PostgresEventStore")
-        if insert not in ("executemany", "copy"):
-            raise ValueError(f"insert must be 'executemany' or 'copy', not {insert!r}")
+        if insert not in ("auto", "executemany", "copy"):
+            raise ValueError(f"insert must be 'auto', 'executemany' or 'copy', not {insert!r}")
         self.dsn = dsn
         self.insert = insert
         self._connect_timeout = connect_timeout
@@ -220,7 +225,10 @@ class PostgresEventStore:
     def emit(self, events: Sequence[TrackingEvent], /) -> None:
         """Store a batch of events in one transaction; return once it is committed.
 
-        Events whose id is already stored are skipped.
+        Events whose id is already stored are skipped. When the connection
+        turns out to be broken, the batch is sent once more on a new one (safe:
+        rows are keyed by id, so a batch whose commit did happen is not
+        stored twice).
 
         Raises:
             StoreUnavailable: The store is closed.
@@ -228,27 +236,40 @@ class PostgresEventStore:
         """
         if not events:
             return
+        import psycopg
+
         rows = [_pg_row(event) for event in events]
+        use_copy = self.insert == "copy" or (self.insert == "auto" and len(rows) >= COPY_FROM)
         with self._lock:
-            conn = self._writer()
-            if self.insert == "copy" and not self._staging:
-                # Created outside the batch's transaction, so a failed batch keeps it.
-                conn.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
-                    f"(LIKE {EVENTS_TABLE}) ON COMMIT DELETE ROWS"
-                )
-                self._staging = True
-            with conn.transaction(), conn.cursor() as cur:
-                if self.insert == "executemany":
-                    cur.executemany(_INSERT, rows)
-                    return
-                with cur.copy(f"COPY {_STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                cur.execute(
-                    f"INSERT INTO {EVENTS_TABLE} ({_COLUMN_LIST}) "
-                    f"SELECT {_COLUMN_LIST} FROM {_STAGING} ON CONFLICT (id) DO NOTHING"
-                )
+            try:
+                self._insert(rows, use_copy)
+            except psycopg.OperationalError:
+                if not self._conn.broken:
+                    raise
+                # The connection died (server restart, failover, idle timeout). Whether the
+                # commit happened or not, inserting again is safe: rows are keyed by id.
+                self._insert(rows, use_copy)
+
+    def _insert(self, rows: list[tuple[Any, ...]], use_copy: bool) -> None:
+        conn = self._writer()
+        if use_copy and not self._staging:
+            # Created outside the batch's transaction, so a failed batch keeps it.
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
+                f"(LIKE {EVENTS_TABLE}) ON COMMIT DELETE ROWS"
+            )
+            self._staging = True
+        with conn.transaction(), conn.cursor() as cur:
+            if not use_copy:
+                cur.executemany(_INSERT, rows)
+                return
+            with cur.copy(f"COPY {_STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f"INSERT INTO {EVENTS_TABLE} ({_COLUMN_LIST}) "
+                f"SELECT {_COLUMN_LIST} FROM {_STAGING} ON CONFLICT (id) DO NOTHING"
+            )
 
     def ping(self) -> None:
         """Check that the store can be written to now (for a ``/readyz`` route).
@@ -292,9 +313,9 @@ class PostgresEventStore:
 
     def events(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
         limit: int | None = None,
     ) -> Iterator[TrackingEvent]:
@@ -324,9 +345,9 @@ class PostgresEventStore:
 
     def count(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
     ) -> int:
         """The number of stored events (in the range and of the kind, when given)."""
@@ -337,9 +358,9 @@ class PostgresEventStore:
 
     def stats(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         bucket: Bucket = "hour",
         group_by_metadata_key: str | None = None,
         unique_by_metadata_key: str | None = None,

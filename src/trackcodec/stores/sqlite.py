@@ -20,12 +20,11 @@ from trackcodec.stores._base import (
     EVENTS_TABLE,
     SCHEMA_TABLE,
     SCHEMA_VERSION,
-    Bucket,
-    Stats,
-    StoreUnavailable,
     event_row,
     row_event,
 )
+from trackcodec.stores.errors import StoreUnavailable
+from trackcodec.stores.stats import Bucket, Stats
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SQLiteEventStore", "Synchronous"]
 
@@ -281,9 +280,9 @@ class SQLiteEventStore:
 
     def events(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
         limit: int | None = None,
     ) -> Iterator[TrackingEvent]:
@@ -315,9 +314,9 @@ class SQLiteEventStore:
 
     def count(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         kind: TrackingKind | None = None,
     ) -> int:
         """The number of stored events (in the range and of the kind, when given)."""
@@ -328,9 +327,9 @@ class SQLiteEventStore:
 
     def stats(
         self,
-        *,
         since: float | None = None,
         until: float | None = None,
+        *,
         bucket: Bucket = "hour",
         group_by_metadata_key: str | None = None,
         unique_by_metadata_key: str | None = None,
