@@ -6,13 +6,14 @@ test client, so that each adapter is held to what the endpoint core promises.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytracking
 
 from support import fixed_ring
-from trackcodec import KeyRing, Tracker
+from trackcodec import KeyRing, Tracker, TrackingEvent
 
 BASE = "https://t.example.com"
 OPEN_BASE = f"{BASE}/o/"
@@ -74,3 +75,22 @@ def bad_paths(tracker: Tracker[Any], *, now: float) -> dict[str, str]:
         "javascript-legacy-click": path_of(legacy_plain_click("javascript:alert(1)")),
         "data-legacy-click": path_of(legacy_plain_click("data:text/html,<script>x</script>")),
     }
+
+
+class ListSink:
+    """An `EventSink` that keeps the events in a list (``fail=True``: raises instead)."""
+
+    durable = False
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.events: list[TrackingEvent] = []
+        self.fail = fail
+        self.closed = False
+
+    def emit(self, events: Sequence[TrackingEvent], /) -> None:
+        if self.fail:
+            raise RuntimeError("storage is down")
+        self.events.extend(events)
+
+    def close(self) -> None:
+        self.closed = True

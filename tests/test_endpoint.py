@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given
@@ -171,11 +172,12 @@ def test_click_redirects_without_leaking_the_referrer() -> None:
 
 
 def test_non_ascii_targets_are_sent_as_ascii() -> None:
-    target = "https://bücher.example/straße?q=é#frag"
+    target = "https://BÜCHER.example:8443/straße?q=é&x=a b#frag"
     url = TRACKER.click_url(target, now=NOW)
     response = ENDPOINT.handle_click(get(path_of(url)), now=LATER)
     location = header(response, "location")
-    assert location == "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%A9#frag"
+    # Only the non-ASCII characters change, to the %-escapes of their UTF-8 bytes.
+    assert location == "https://B%C3%9CCHER.example:8443/stra%C3%9Fe?q=%C3%A9&x=a b#frag"
     assert response.event is not None
     assert response.event.tracked_url == target
 
@@ -386,3 +388,33 @@ def test_events_have_unique_sortable_ids() -> None:
     ids = [ENDPOINT.handle_open(get(url), now=LATER + i).event.id for i in range(50)]  # type: ignore[union-attr]
     assert len(set(ids)) == 50
     assert ids == sorted(ids)
+
+
+@given(
+    st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="%"),
+        max_size=40,
+    )
+)
+def test_any_allowed_target_is_redirected_in_ascii_to_the_same_url(tail: str) -> None:
+    target = f"https://shop.example.com/{tail}"
+    url = TRACKER.click_url(target, now=NOW)
+    response = ENDPOINT.handle_click(get(path_of(url)), now=LATER)
+    location = header(response, "location")
+    assert location is not None
+    assert location.isascii()
+    assert unquote(location) == target
+
+
+def test_bad_proxy_entries_are_configuration_errors() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        TrackingEndpoint(TRACKER, settings=EndpointSettings(trusted_proxies=("not an address",)))
+    assert info.value.field == "trusted_proxies"
+    # A count of 0 means no proxy, and may sit beside a list.
+    settings = EndpointSettings(trusted_proxy_count=0, trusted_proxies=("10.0.0.0/8",))
+    assert (
+        TrackingEndpoint(TRACKER, settings=settings).client_ip(
+            EndpointRequest("GET", "/o/x", {"x-forwarded-for": "198.51.100.1"}, "10.0.0.1")
+        )
+        == "198.51.100.1"
+    )

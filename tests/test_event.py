@@ -8,8 +8,16 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from trackcodec import TrackingEvent, new_event_id
+from trackcodec import TrackingEvent, event, new_event_id
 from trackcodec import event as event_module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_id_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids never go back in time within a process: earlier tests (the serving
+    tests build events) may have stamped later times than these tests use."""
+    monkeypatch.setattr(event, "_last_ms", 0)
+    monkeypatch.setattr(event, "_last_counter", 0)
 
 
 def test_event_id_is_uuid7_with_the_time(monkeypatch: pytest.MonkeyPatch) -> None:

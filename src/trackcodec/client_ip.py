@@ -46,7 +46,7 @@ class ClientIPResolver:
 
     Args:
         trusted_proxy_count: How many proxies (the peer included) sit in
-            front of the application.
+            front of the application (``0`` or ``None``: none).
         trusted_proxies: The proxy hops, outermost first, the peer last
             (addresses, CIDR networks or prefixes).
         forwarded_header: The header the proxies write, lower case.
@@ -66,7 +66,7 @@ class ClientIPResolver:
         trusted_proxies: Sequence[str] = (),
         forwarded_header: str = "x-forwarded-for",
     ) -> None:
-        if trusted_proxy_count is not None and trusted_proxies:
+        if trusted_proxy_count and trusted_proxies:
             raise ValueError("give trusted_proxy_count or trusted_proxies, not both")
         if trusted_proxy_count is not None and trusted_proxy_count < 0:
             raise ValueError("trusted_proxy_count must not be negative")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import to_jsonable_python
@@ -62,8 +62,6 @@ _NO_CACHE = (
 )
 _NOT_FOUND_BODY = b"Not Found"
 _NOT_ALLOWED_BODY = b"Method Not Allowed"
-# Characters left as they are when a redirect target is made ASCII for its header.
-_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 class RouteNotFound(InvalidToken):
@@ -163,28 +161,16 @@ class EndpointResponse:
 
 
 def _ascii_location(url: str) -> str:
-    """``url`` in the ASCII a ``Location`` header can carry (IDNA host, %-escapes)."""
+    """``url`` in the ASCII a ``Location`` header can carry.
+
+    Only non-ASCII characters change: each becomes the %-escapes of its UTF-8
+    bytes, which browsers read back as the same URL (the WHATWG URL parser
+    percent-decodes a host before its IDNA mapping, so a host keeps the
+    meaning the browser would give it, unlike an IDNA 2003 encoding here).
+    """
     if url.isascii():
         return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    host = parts.hostname or ""
-    if host and not host.isascii():
-        try:
-            ascii_host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            ascii_host = quote(host, safe="")
-        netloc = netloc.replace(host, ascii_host) if host in netloc else ascii_host
-    netloc = quote(netloc, safe=_URL_SAFE)
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            quote(parts.path, safe=_URL_SAFE),
-            quote(parts.query, safe=_URL_SAFE),
-            quote(parts.fragment, safe=_URL_SAFE),
-        )
-    )
+    return "".join(c if c.isascii() else quote(c, safe="") for c in url)
 
 
 def _prefix_path(base: str | None) -> str | None:
@@ -232,11 +218,16 @@ class TrackingEndpoint:
             extra_user_agents=settings.machine_user_agents,
             use_crawlerdetect=settings.use_crawlerdetect,
         )
-        self._ip = ClientIPResolver(
-            trusted_proxy_count=settings.trusted_proxy_count,
-            trusted_proxies=settings.trusted_proxies,
-            forwarded_header=settings.forwarded_header,
-        )
+        try:
+            self._ip = ClientIPResolver(
+                trusted_proxy_count=settings.trusted_proxy_count,
+                trusted_proxies=settings.trusted_proxies,
+                forwarded_header=settings.forwarded_header,
+            )
+        except ValueError as exc:  # an entry that is no address, network or prefix
+            raise ConfigurationError(
+                f"invalid setting trusted_proxies: {exc}", field="trusted_proxies"
+            ) from exc
         pixel = GIF_PIXEL if settings.pixel == "gif" else PNG_PIXEL
         self._pixel = pixel
         self._pixel_headers = (

@@ -14,7 +14,7 @@ The rules, checked in this order (the first that matches gives the reason):
 - ``gmail-image-proxy``: the user agent contains ``GoogleImageProxy``.
 - ``yahoo-mail-proxy``: the user agent contains ``YahooMailProxy``.
 - ``known-scanner``: the user agent names a link scanner, previewer, bot or
-  HTTP library (`SCANNER_USER_AGENTS`), or matches ``extra_user_agents``.
+  HTTP library (`SCANNER_USER_AGENTS`, or ``bot`` as a word), or matches ``extra_user_agents``.
 - ``head-request``: a ``HEAD`` request (mail clients and browsers ``GET``).
 - ``no-user-agent``: no ``User-Agent`` header at all.
 - ``too-soon-after-issue``: the token carries its issue time and the request
@@ -25,7 +25,6 @@ The rules, checked in this order (the first that matches gives the reason):
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -50,56 +49,49 @@ MACHINE_REASONS: Final = (
 
 SCANNER_USER_AGENTS: Final = (
     # Security gateways and link checkers that say who they are.
-    r"barracuda",
-    r"bingpreview",
-    r"mimecast",
-    r"proofpoint",
-    r"google-safety",
-    r"microsoft office existence discovery",
-    r"ms-office.*existence",
+    "barracuda",
+    "bingpreview",
+    "mimecast",
+    "proofpoint",
+    "google-safety",
+    "existence discovery",  # Microsoft Office checking that a link exists
     # Link previewers of chat and social apps.
-    r"facebookexternalhit",
-    r"slack",
-    r"whatsapp",
-    r"telegrambot",
-    r"discordbot",
-    r"skypeuripreview",
-    r"linkedinbot",
-    r"twitterbot",
+    "facebookexternalhit",
+    "slack",
+    "whatsapp",
+    "telegrambot",
+    "discordbot",
+    "skypeuripreview",
+    "linkedinbot",
+    "twitterbot",
     # Crawlers, headless browsers, HTTP libraries and tools.
-    r"\bbot\b",
-    r"bot/",
-    r"crawler",
-    r"spider",
-    r"headlesschrome",
-    r"phantomjs",
-    r"python-requests",
-    r"python-urllib",
-    r"python-httpx",
-    r"aiohttp",
-    r"^curl/",
-    r"^wget/",
-    r"go-http-client",
-    r"^java/",
-    r"okhttp",
-    r"libwww-perl",
-    r"apache-httpclient",
-    r"node-fetch",
-    r"^axios/",
-    r"scrapy",
+    "bot/",
+    "crawler",
+    "spider",
+    "headlesschrome",
+    "phantomjs",
+    "python-requests",
+    "python-urllib",
+    "python-httpx",
+    "aiohttp",
+    "curl/",
+    "wget/",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "libwww-perl",
+    "apache-httpclient",
+    "node-fetch",
+    "axios/",
+    "scrapy",
 )
-"""Case-insensitive regular expressions of user agents of machines (rule ``known-scanner``)."""
+"""Lower-case fragments of machine user agents (rule ``known-scanner``), matched as substrings.
 
-_APPLE = ipaddress.ip_network("17.0.0.0/8")
+A user agent with the word ``bot`` on its own (``\\bbot\\b``) is one too.
+"""
 
-
-def _parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not text:
-        return None
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
+# "bot" as a word; "Cubot" (a phone maker) is not one.
+_BOT_WORD = re.compile(r"\bbot\b")
 
 
 class MachineClassifier:
@@ -124,7 +116,7 @@ class MachineClassifier:
         MissingDependencyError: ``use_crawlerdetect`` without the package.
     """
 
-    __slots__ = ("_crawler", "_early", "_scanner")
+    __slots__ = ("_crawler", "_early", "_extra", "_tokens")
 
     def __init__(
         self,
@@ -134,10 +126,12 @@ class MachineClassifier:
         use_crawlerdetect: bool = False,
     ) -> None:
         self._early = early_seconds
-        self._scanner = re.compile(
-            "|".join(f"(?:{p})" for p in (*SCANNER_USER_AGENTS, *extra_user_agents)),
-            re.IGNORECASE,
-        ).search
+        self._tokens = SCANNER_USER_AGENTS
+        self._extra = (
+            re.compile("|".join(f"(?:{p})" for p in extra_user_agents), re.IGNORECASE).search
+            if extra_user_agents
+            else None
+        )
         self._crawler: Callable[[str], bool] | None = None
         if use_crawlerdetect:
             module = require(
@@ -165,7 +159,8 @@ class MachineClassifier:
             kind: ``"open"`` or ``"click"``.
             method: The HTTP method, upper case.
             user_agent: The ``User-Agent`` header, if any.
-            client_ip: The resolved client address, if known.
+            client_ip: The resolved client address in canonical form (as
+                `ClientIPResolver` gives it), if known.
             issued_at: When the token was minted (Unix seconds), if it says.
             now: When the request was received (Unix seconds).
         """
@@ -184,8 +179,8 @@ class MachineClassifier:
         if kind == "open":
             if user_agent == "Mozilla/5.0":
                 return "apple-mail-privacy-protection"
-            ip = _parse_ip(client_ip)
-            if ip is not None and ip.version == 4 and ip in _APPLE:
+            # 17.0.0.0/8 is Apple's; canonical IPv4 text starts with "17." exactly then.
+            if client_ip is not None and client_ip.startswith("17.") and ":" not in client_ip:
                 return "apple-mail-privacy-protection"
         if user_agent:
             lowered = user_agent.lower()
@@ -193,7 +188,12 @@ class MachineClassifier:
                 return "gmail-image-proxy"
             if "yahoomailproxy" in lowered:
                 return "yahoo-mail-proxy"
-            if user_agent == "Mozilla/5.0" or self._scanner(user_agent):
+            if (
+                user_agent == "Mozilla/5.0"
+                or any(token in lowered for token in self._tokens)
+                or _BOT_WORD.search(lowered)
+                or (self._extra is not None and self._extra(user_agent))
+            ):
                 return "known-scanner"
         if method == "HEAD":
             return "head-request"
