@@ -164,6 +164,9 @@ class TrackingServer:
         self.store: EventStore | None = None
         self.sink: BatchingSink | None = None
         self._ticker: asyncio.Task[None] | None = None
+        # Labelled children looked up once (labels() takes a lock and builds a key).
+        self._request_counters: dict[tuple[str, str], Any] = {}
+        self._timers: dict[str, Any] = {}
         self._handlers = self._build_handlers()
         self._ack_commit = self.settings.ack == "commit"
         from trackcodec.server.stats import StatsPage
@@ -302,8 +305,16 @@ class TrackingServer:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if self.metrics is not None:
-            self.metrics.requests.labels(route, outcome).inc()
-            self.metrics.duration.labels(route).observe(time.perf_counter() - started)
+            counter = self._request_counters.get((route, outcome))
+            if counter is None:
+                counter = self._request_counters[route, outcome] = self.metrics.requests.labels(
+                    route, outcome
+                )
+            counter.inc()
+            timer = self._timers.get(route)
+            if timer is None:
+                timer = self._timers[route] = self.metrics.duration.labels(route)
+            timer.observe(time.perf_counter() - started)
 
     async def _store_event(self, event: Any) -> str:
         sink = self.sink
