@@ -32,7 +32,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 import urllib.request
@@ -341,7 +340,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{system}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
 def main() -> None:
@@ -375,11 +375,15 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     print(
-        f"load: wrk -t2 -c{args.connections} -d{args.duration:g}s per scenario, {URLS} distinct URLs, "
-        f"{args.workers} server workers, everything on 127.0.0.1 (the load generator shares the CPUs)"
+        f"load: wrk -t2 -c{args.connections} -d{args.duration:g}s per scenario, "
+        f"{URLS} distinct URLs, {args.workers} server workers, everything on 127.0.0.1 "
+        "(the load generator shares the CPUs)"
     )
     print()
-    header = f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'answered':>9} {'stored':>8} {'vs pytracking':>13}"
+    header = (
+        f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'answered':>9} "
+        f"{'stored':>8} {'vs pytracking':>13}"
+    )
     print(header)
     print("-" * len(header))
     ref = {r["name"].rsplit(" ", 1)[1]: r["rps"] for r in reference}
@@ -401,17 +405,17 @@ def main() -> None:
         if r["stored"] is not None:
             lost = r["server_answered"] - r["stored"]
             print(
-                f"{'':44} server answered {r['server_answered']} with an event, stored {r['stored']}: "
-                f"lost {lost}; wrk saw {answered} of them answered "
+                f"{'':44} server answered {r['server_answered']} with an event, "
+                f"stored {r['stored']}: lost {lost}; wrk saw {answered} of them answered "
                 f"(the rest were in flight when wrk stopped)"
             )
     print()
     print("kill -9 under load, restart, count:")
     for c in crashes:
         print(
-            f"  ack={c['ack']:7} sent {c['sent']}, acknowledged {c['acked']}, stored {c['stored']}, "
-            f"acknowledged but missing: {c['acked_missing']}, stored but never acknowledged "
-            f"(in flight at the kill): {c['stored_not_acked']}"
+            f"  ack={c['ack']:7} sent {c['sent']}, acknowledged {c['acked']}, "
+            f"stored {c['stored']}, acknowledged but missing: {c['acked_missing']}, "
+            f"stored but never acknowledged (in flight at the kill): {c['stored_not_acked']}"
         )
 
 

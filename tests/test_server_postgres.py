@@ -12,7 +12,6 @@ pytest.importorskip("uvicorn", reason="trackcodec[server] is not installed")
 
 from postgres_support import PostgresServer, postgres_server  # noqa: F401 - a fixture
 from serve_support import ServeProcess, free_port, get, make_tracker
-
 from trackcodec import Tracker
 from trackcodec.stores import PostgresEventStore
 

@@ -168,7 +168,7 @@ def render_chart(
     Returns:
         The ``<svg>`` element (text, escaped).
     """
-    left, right, top, bottom = 48, 12, 28, 44
+    left, right, top, bottom = 48, 40, 28, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_max(max((max(v, default=0) for _, v, _ in series), default=0))
     n = len(starts)
@@ -184,8 +184,8 @@ def render_chart(
         f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{_E(title)}">',
         f'<text x="{left}" y="18" font-size="14" font-weight="600">{_E(title)}</text>',
     ]
-    for k in range(5):
-        v = peak * k // 4
+    for k in range(6):  # the peak is 5, 10, 20, 50...: five whole steps
+        v = peak * k // 5
         yy = y(v)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
