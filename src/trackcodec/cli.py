@@ -575,4 +575,7 @@ def bench(
 from trackcodec.stores.cli import events as _events  # noqa: E402 - registered last
 
 main.add_command(_events)
+# One `events` group: the store's commands (export) and the webhook outbox's (deliver...).
+for _name, _command in importlib.import_module("trackcodec.webhooks.cli").events.commands.items():
+    _events.add_command(_command, _name)
 main.add_command(importlib.import_module("trackcodec.server.cli").serve)
