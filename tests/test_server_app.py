@@ -413,3 +413,52 @@ def test_explicit_paths_route_requests(tracker: Tracker[Any], db: Path) -> None:
         token = tracker.open_url({"n": 1}).rsplit("/", 1)[1]
         assert c.get(f"/px/{token}").status_code == 200
         assert c.get(f"/o/{token}").status_code == 404
+
+
+# -- webhook outbox ----------------------------------------------------------------------
+
+
+def test_events_go_to_the_webhook_outbox_before_the_answer(tmp_path: Path) -> None:
+    pytest.importorskip("httpx", reason="trackcodec[webhooks] is not installed")
+    from trackcodec.webhooks import Outbox
+
+    hook = "https://hooks.example.com/tracking"
+    tracker = Tracker(
+        keys=KeyRing.generate(1).to_string(),
+        base_open_tracking_url="https://t.example.com/o/",
+        base_click_tracking_url="https://t.example.com/c/",
+        webhook_url=hook,
+    )
+    outbox_path = tmp_path / "outbox.sqlite3"
+    settings = ServerSettings(
+        database=str(tmp_path / "events.sqlite3"), webhook_outbox=str(outbox_path)
+    )
+    with TestClient(TrackingServer(tracker, settings)) as c:
+        assert c.get(_path(tracker.open_url({"n": 1}))).status_code == 200
+        outbox = Outbox(outbox_path)
+        try:
+            entries = outbox.entries()
+        finally:
+            outbox.close()
+    assert len(entries) == 1
+    assert entries[0].url == hook
+    assert [row[1] for row in _stored(tmp_path / "events.sqlite3")] == ['{"n":1}']
+
+
+def test_without_a_webhook_nothing_goes_to_the_outbox(
+    tracker: Tracker[Any], tmp_path: Path
+) -> None:
+    pytest.importorskip("httpx", reason="trackcodec[webhooks] is not installed")
+    from trackcodec.webhooks import Outbox
+
+    outbox_path = tmp_path / "outbox.sqlite3"
+    settings = ServerSettings(
+        database=str(tmp_path / "events.sqlite3"), webhook_outbox=str(outbox_path)
+    )
+    with TestClient(TrackingServer(tracker, settings)) as c:
+        assert c.get(_path(tracker.open_url({"n": 1}))).status_code == 200
+    outbox = Outbox(outbox_path)
+    try:
+        assert outbox.entries() == []
+    finally:
+        outbox.close()

@@ -118,6 +118,32 @@ class _TurnTakingSink:
                 os.close(self._fd)
 
 
+class _StoreAndOutbox:
+    """Commits a batch to the event store, then the events to notify to the webhook outbox.
+
+    A batch is acknowledged only once both commits returned; both are keyed by
+    the event id, so a retried batch stores nothing twice.
+    """
+
+    def __init__(self, store: EventSink, outbox: EventSink, *, every_event: bool) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.durable = store.durable and outbox.durable
+        self._every_event = every_event
+
+    def emit(self, events: Sequence[TrackingEvent], /) -> None:
+        self.store.emit(events)
+        notify = [e for e in events if self._every_event or e.webhook_url is not None]
+        if notify:
+            self.outbox.emit(notify)
+
+    def close(self) -> None:
+        try:
+            self.store.close()
+        finally:
+            self.outbox.close()
+
+
 class TrackingServer:
     """The ASGI application of ``trackcodec serve``.
 
@@ -202,6 +228,13 @@ class TrackingServer:
         inner: EventSink = store
         if isinstance(store, SQLiteEventStore) and fcntl is not None:
             inner = _TurnTakingSink(store)
+        if self.settings.webhook_outbox:
+            from trackcodec.webhooks import WebhookSink
+
+            outbox = WebhookSink.from_config(self.tracker.config, self.settings.webhook_outbox)
+            inner = _StoreAndOutbox(
+                inner, outbox, every_event=self.tracker.config.webhook_url is not None
+            )
         self.sink = BatchingSink(
             inner,
             max_batch=self.settings.batch_max,

@@ -51,6 +51,11 @@ __all__ = ["serve"]
 @click.option("--header-timeout", type=float, help="Seconds to send a request head [10].")
 @click.option("--shutdown-timeout", type=float, help="Seconds SIGTERM waits for requests [30].")
 @click.option("--max-connections", type=click.IntRange(min=1), help="Per worker [4096].")
+@click.option(
+    "--webhook-outbox",
+    metavar="FILE",
+    help="Also commit events to this webhook outbox (trackcodec events deliver posts them).",
+)
 @click.option("--metrics/--no-metrics", default=None, help="Serve /metrics [on].")
 @click.option(
     "--trusted-proxy-count",

@@ -77,6 +77,11 @@ class ServerSettings(BaseModel):
         invalid_open: A bad open token gets ``"not-found"`` (404) or
             ``"pixel"`` (the pixel, no event).
         redirect_status: Status of click redirects.
+        webhook_outbox: A webhook outbox file (SQLite): events are also
+            committed there, before the answer, for ``trackcodec events
+            deliver`` to post (``trackcodec[webhooks]``). Every event when
+            ``webhook_url`` is set, else those whose token names an allowed
+            webhook.
         metrics: Serve ``/metrics`` (Prometheus text format).
         access_log: Log every request (uvicorn's access log).
         log_level: ``critical``, ``error``, ``warning``, ``info`` or ``debug``.
@@ -108,6 +113,7 @@ class ServerSettings(BaseModel):
     pixel: Literal["gif", "png"] = "gif"
     invalid_open: Literal["not-found", "pixel"] = "not-found"
     redirect_status: Literal[301, 302, 303, 307, 308] = 302
+    webhook_outbox: str | None = None
     metrics: bool = True
     access_log: bool = False
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
@@ -145,7 +151,14 @@ class ServerSettings(BaseModel):
 
 SERVER_FIELDS = frozenset(ServerSettings.model_fields)
 _OPTIONAL = frozenset(
-    {"open_path", "click_path", "stats_token", "max_connections", "trusted_proxy_count"}
+    {
+        "open_path",
+        "click_path",
+        "stats_token",
+        "max_connections",
+        "trusted_proxy_count",
+        "webhook_outbox",
+    }
 )
 _LISTS = frozenset({"trusted_proxies"})
 _TABLE = "serve"
