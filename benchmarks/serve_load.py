@@ -5,10 +5,12 @@ Everything runs on 127.0.0.1 of this machine, bounded in time:
 1. ``wrk`` (Debian package) sends opens, then clicks, to ``trackcodec serve``
    (SQLite store, ``synchronous=FULL``, each answer sent after its event's
    group commit), then the same to pytracking 0.2's ``OpenTrackingView`` /
-   ``ClickTrackingView`` under gunicorn (sync workers, Fernet tokens, a no-op
-   ``notify_tracking_event``: the reference stores nothing, the most
-   favourable case for it). Printed: requests/s, p50/p99 latency, requests
-   answered, events stored, and the throughput ratio.
+   ``ClickTrackingView`` under gunicorn (sync workers, Fernet tokens), twice:
+   with a no-op ``notify_tracking_event`` (stores nothing: the most
+   favourable case for the reference), and with one that inserts the event
+   into SQLite and commits (what its users write to keep events). Printed:
+   requests/s, p50/p99 latency, requests answered, events stored, and the
+   throughput ratios.
 2. Crash: a Python load client (which records every acknowledged response)
    sends opens; the server is killed with SIGKILL under load, restarted on
    the same database, and every acknowledged event is looked up. Run for
@@ -175,11 +177,55 @@ settings.configure(
 )
 django.setup()
 
+import json
+import os
+import sqlite3
+
 from pytracking.django import ClickTrackingView, OpenTrackingView
 
+STORE = %(store)r
+_conn = None
+
+
+def _store(result):
+    # What a user of pytracking writes to keep events: one SQLite commit per request
+    # (WAL, synchronous=FULL, like trackcodec serve's default store).
+    global _conn
+    if _conn is None:
+        _conn = sqlite3.connect(STORE, timeout=30, isolation_level=None)
+        _conn.execute("PRAGMA journal_mode=WAL")
+        _conn.execute("PRAGMA synchronous=FULL")
+        _conn.execute(
+            "CREATE TABLE IF NOT EXISTS events "
+            "(kind TEXT, url TEXT, metadata TEXT, ua TEXT, ip TEXT)"
+        )
+    _conn.execute(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+        (
+            "open" if result.is_open_tracking else "click",
+            result.tracked_url,
+            json.dumps(result.metadata),
+            result.request_data.get("user_agent"),
+            result.request_data.get("user_ip"),
+        ),
+    )
+
+
+class Open(OpenTrackingView):
+    def notify_tracking_event(self, tracking_result):
+        if STORE:
+            _store(tracking_result)
+
+
+class Click(ClickTrackingView):
+    def notify_tracking_event(self, tracking_result):
+        if STORE:
+            _store(tracking_result)
+
+
 urlpatterns = [
-    path("o/<path:path>", OpenTrackingView.as_view()),
-    path("c/<path:path>", ClickTrackingView.as_view()),
+    path("o/<path:path>", Open.as_view()),
+    path("c/<path:path>", Click.as_view()),
 ]
 
 from django.core.wsgi import get_wsgi_application
@@ -188,16 +234,19 @@ application = get_wsgi_application()
 """
 
 
-def bench_pytracking(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+def bench_pytracking(args: argparse.Namespace, work: Path, *, store: bool) -> list[dict[str, Any]]:
     import pytracking
     from cryptography.fernet import Fernet
 
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
     port = free_port()
     key = Fernet.generate_key()
-    app_dir = work / "pyt"
+    app_dir = work / ("pyt-store" if store else "pyt")
     app_dir.mkdir()
-    (app_dir / "pyt_app.py").write_text(DJANGO_APP % {"port": port, "key": key}, encoding="utf-8")
+    db = str(app_dir / "events.sqlite3") if store else ""
+    (app_dir / "pyt_app.py").write_text(
+        DJANGO_APP % {"port": port, "key": key, "store": db}, encoding="utf-8"
+    )
     config = pytracking.Configuration(
         base_open_tracking_url=f"http://127.0.0.1:{port}/o/",
         base_click_tracking_url=f"http://127.0.0.1:{port}/c/",
@@ -248,7 +297,8 @@ def bench_pytracking(args: argparse.Namespace, work: Path) -> list[dict[str, Any
             result = wrk(port, [_path(u) for u in urls], args.duration, args.connections, work)
             result["stored"] = None
             result["server_answered"] = None
-            result["name"] = f"pytracking Django + gunicorn {kind}"
+            label = "pytracking Django + SQLite" if store else "pytracking Django (no store)"
+            result["name"] = f"{label} {kind}"
             rows.append(result)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -368,7 +418,10 @@ def main() -> None:
         rows = bench_trackcodec(args, work, "commit")
         if not args.no_queued:
             rows += bench_trackcodec(args, work, "queued")
-        reference = [] if args.no_reference else bench_pytracking(args, work)
+        reference = []
+        if not args.no_reference:
+            reference = bench_pytracking(args, work, store=False)
+            reference += bench_pytracking(args, work, store=True)
         crashes = [crash(args, work, "commit")]
         if not args.no_queued:
             crashes.append(crash(args, work, "queued"))
@@ -382,23 +435,22 @@ def main() -> None:
     print()
     header = (
         f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'answered':>9} "
-        f"{'stored':>8} {'vs pytracking':>13}"
+        f"{'stored':>8} {'vs pyt':>7} {'vs pyt+SQLite':>13}"
     )
     print(header)
     print("-" * len(header))
-    ref = {r["name"].rsplit(" ", 1)[1]: r["rps"] for r in reference}
+    ref = {r["name"].rsplit(" ", 1)[1]: r["rps"] for r in reference if "no store" in r["name"]}
+    ref_db = {r["name"].rsplit(" ", 1)[1]: r["rps"] for r in reference if "SQLite" in r["name"]}
     for r in rows + reference:
         kind = r["name"].rsplit(" ", 1)[1]
-        ratio = (
-            f"{r['rps'] / ref[kind]:.2f}x"
-            if kind in ref and not r["name"].startswith("pytracking")
-            else ""
-        )
+        ours = not r["name"].startswith("pytracking")
+        ratio = f"{r['rps'] / ref[kind]:.2f}x" if ours and kind in ref else ""
+        ratio_db = f"{r['rps'] / ref_db[kind]:.2f}x" if ours and kind in ref_db else ""
         answered = r["requests"] - r["bad_status"]
         stored_text = "-" if r["stored"] is None else str(r["stored"])
         print(
             f"{r['name']:44} {r['rps']:8.0f} {r['p50_us'] / 1000:7.2f} {r['p99_us'] / 1000:7.2f} "
-            f"{answered:9d} {stored_text:>8} {ratio:>13}"
+            f"{answered:9d} {stored_text:>8} {ratio:>7} {ratio_db:>13}"
         )
         if r["bad_status"] or r["socket_errors"]:
             print(f"{'':44} non-2xx/3xx: {r['bad_status']}, socket errors: {r['socket_errors']}")
