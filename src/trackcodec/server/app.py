@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import Future
@@ -193,6 +194,12 @@ class TrackingServer:
         # Labelled children looked up once (labels() takes a lock and builds a key).
         self._request_counters: dict[tuple[str, str], Any] = {}
         self._timers: dict[str, Any] = {}
+        # Commit completions handed from the commit thread to the event loop.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: dict[Future[None], asyncio.Future[None]] = {}
+        self._done: list[Future[None]] = []
+        self._done_lock = threading.Lock()
+        self._wake_pending = False
         self._handlers = self._build_handlers()
         self._ack_commit = self.settings.ack == "commit"
         from trackcodec.server.stats import StatsPage
@@ -261,6 +268,7 @@ class TrackingServer:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._loop = asyncio.get_running_loop()
                 try:
                     await run_in_threadpool(self.open)
                 except Exception as exc:
@@ -362,11 +370,39 @@ class TrackingServer:
         if self.metrics is not None:
             future.add_done_callback(self._count_commit)
         if self._ack_commit:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters[future] = waiter
+            future.add_done_callback(self._committed)
             try:
-                await asyncio.wrap_future(future)
+                await waiter
             except Exception:
                 return "store_error"
         return "ok"
+
+    def _committed(self, future: Future[None]) -> None:
+        # In the commit thread: queue the future, and wake the event loop once for
+        # all the futures of a batch rather than once per event.
+        with self._done_lock:
+            self._done.append(future)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._wake_waiters)
+
+    def _wake_waiters(self) -> None:
+        with self._done_lock:
+            done, self._done = self._done, []
+            self._wake_pending = False
+        for future in done:
+            waiter = self._waiters.pop(future, None)
+            if waiter is None or waiter.done():
+                continue
+            error = None if future.cancelled() else future.exception()
+            if future.cancelled() or error is not None:
+                waiter.set_exception(error or RuntimeError("commit cancelled"))
+            else:
+                waiter.set_result(None)
 
     def _count_commit(self, future: Future[None]) -> None:
         assert self.metrics is not None
