@@ -367,7 +367,7 @@ class TrackingServer:
             return "overloaded"
         except RuntimeError:  # closed: the server is stopping
             return "overloaded"
-        if self.metrics is not None:
+        if self.metrics is not None and not self._ack_commit:
             future.add_done_callback(self._count_commit)
         if self._ack_commit:
             waiter = asyncio.get_running_loop().create_future()
@@ -394,15 +394,23 @@ class TrackingServer:
         with self._done_lock:
             done, self._done = self._done, []
             self._wake_pending = False
+        failed = 0
         for future in done:
             waiter = self._waiters.pop(future, None)
+            error = None if future.cancelled() else future.exception()
+            if future.cancelled() or error is not None:
+                failed += 1
             if waiter is None or waiter.done():
                 continue
-            error = None if future.cancelled() else future.exception()
             if future.cancelled() or error is not None:
                 waiter.set_exception(error or RuntimeError("commit cancelled"))
             else:
                 waiter.set_result(None)
+        if self.metrics is not None:  # counted here, in the loop, once per batch
+            if failed:
+                self.metrics.store_failures.inc(failed)
+            if len(done) > failed:
+                self.metrics.committed.inc(len(done) - failed)
 
     def _count_commit(self, future: Future[None]) -> None:
         assert self.metrics is not None
