@@ -151,20 +151,15 @@ def test_readyz_fails_when_the_store_cannot_be_written(
     db = tmp_path / "events.sqlite3"
     with _client(tracker, db) as c:
         assert c.get("/readyz").status_code == 200
-        db.chmod(0o444)
-        (tmp_path).chmod(0o555)
+        # Another connection holds the write lock: the store cannot be written now.
+        blocker = sqlite3.connect(db, timeout=0.1)
+        blocker.execute("BEGIN EXCLUSIVE")
         try:
-            blocker = sqlite3.connect(db, timeout=0.1)
-            blocker.execute("PRAGMA journal_mode")  # already WAL; just hold a lock below
-            blocker.execute("BEGIN EXCLUSIVE")
-            try:
-                response = c.get("/readyz")
-            finally:
-                blocker.rollback()
-                blocker.close()
+            response = c.get("/readyz")
         finally:
-            tmp_path.chmod(0o755)
-            db.chmod(0o644)
+            blocker.rollback()
+            blocker.close()
+        assert c.get("/readyz").status_code == 200  # ready again once the lock is gone
         assert response.status_code == 503
         assert response.text.startswith("store unavailable")
 
