@@ -16,6 +16,7 @@ from trackcodec.cli.keys import keygen
 from trackcodec.cli.rewrite import rewrite
 from trackcodec.cli.tokens import decode, encode
 from trackcodec.cli.train_dict import train_dict
+from trackcodec.server.cli import serve
 
 __all__ = ["main"]
 
@@ -39,3 +40,4 @@ main.add_command(rewrite)
 main.add_command(bench)
 main.add_command(events)
 main.add_command(train_dict)
+main.add_command(serve)
