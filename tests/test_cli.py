@@ -445,3 +445,15 @@ def test_the_console_script_runs_for_real(tmp_path: Path) -> None:
     assert bench.returncode == 0, bench.stderr
     assert "Recommended:" in bench.stdout
     assert (tmp_path / "b.md").read_text().startswith("| serializer |")
+
+
+def test_encode_runs_with_the_other_commands_settings_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The server's and the event commands' TRACKCODEC_* variables are not tracker typos.
+    monkeypatch.setenv("TRACKCODEC_DATABASE", "events.sqlite3")
+    monkeypatch.setenv("TRACKCODEC_PORT", "8080")
+    monkeypatch.setenv("TRACKCODEC_OUTBOX", "outbox.sqlite3")
+    monkeypatch.setenv("TRACKCODEC_KEYS", KeyRing.generate().to_string())
+    result = CliRunner().invoke(main, ["encode", '{"metadata": {"customer_id": 1}}'])
+    assert result.exit_code == 0, result.output

@@ -457,3 +457,18 @@ def test_without_a_webhook_nothing_goes_to_the_outbox(
         assert outbox.entries() == []
     finally:
         outbox.close()
+
+
+def test_other_commands_env_settings_are_not_typos_for_the_tracker() -> None:
+    # One environment configures every command: `trackcodec encode` must not call
+    # TRACKCODEC_PORT or TRACKCODEC_DATABASE an unknown setting.
+    from trackcodec.config import OTHER_ENV_SETTINGS, TrackingConfig
+    from trackcodec.server.settings import SERVER_FIELDS
+
+    assert set(SERVER_FIELDS) <= OTHER_ENV_SETTINGS
+    assert not OTHER_ENV_SETTINGS & set(TrackingConfig.model_fields)
+    env = {f"TRACKCODEC_{name.upper()}": "x" for name in OTHER_ENV_SETTINGS}
+    env["TRACKCODEC_TTL"] = "60"
+    assert TrackingConfig.from_env(env).ttl == 60
+    with pytest.raises(ConfigurationError, match="TRACKCODEC_TTLL"):
+        TrackingConfig.from_env({"TRACKCODEC_TTLL": "60"})

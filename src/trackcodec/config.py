@@ -28,7 +28,7 @@ from trackcodec.legacy import LegacyMode, parse_fernet_key
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
 from trackcodec.redirect import is_scheme
 
-__all__ = ["ENV_PREFIX", "TrackingConfig", "configuration_error"]
+__all__ = ["ENV_PREFIX", "OTHER_ENV_SETTINGS", "TrackingConfig", "configuration_error"]
 
 ENV_PREFIX = "TRACKCODEC_"
 
@@ -50,6 +50,24 @@ class _ReadOnlyDict(dict[str, Any]):
 
     def __deepcopy__(self, memo: Any) -> _ReadOnlyDict:
         return _ReadOnlyDict(copy.deepcopy(dict(self), memo))
+
+
+OTHER_ENV_SETTINGS: frozenset[str] = frozenset(
+    {
+        # trackcodec serve (trackcodec.server.settings.SERVER_FIELDS; a test keeps them equal)
+        "access_log", "ack", "batch_delay", "batch_max", "click_path", "database",
+        "forwarded_header", "header_timeout", "host", "invalid_open", "keep_alive_timeout",
+        "log_level", "max_connections", "max_header_bytes", "max_headers", "max_url_length",
+        "metrics", "open_path", "pixel", "port", "queue_max", "redirect_status",
+        "shutdown_timeout", "stats_token", "trusted_proxies", "trusted_proxy_count",
+        "webhook_outbox", "workers",
+        # trackcodec events (export, deliver, replay, status)
+        "outbox", "webhook_secrets",
+    }
+)  # fmt: skip
+"""Lower-case names of the ``TRACKCODEC_*`` variables read by trackcodec's other
+commands (the server, the event commands). `TrackingConfig.from_env` leaves them
+alone, so one environment can configure every command."""
 
 
 def configuration_error(exc: ValidationError) -> ConfigurationError:
@@ -258,7 +276,8 @@ class TrackingConfig(BaseModel):
 
         Booleans are ``true``/``false``/``1``/``0``; lists are comma-separated
         or a JSON array; ``default_metadata`` is a JSON object. Variables with
-        the prefix that name no field are an error, to catch typos.
+        the prefix that name no field are an error, to catch typos, except the
+        settings of the other trackcodec commands (`OTHER_ENV_SETTINGS`).
 
         Args:
             environ: The variables to read; ``os.environ`` when omitted.
@@ -273,6 +292,8 @@ class TrackingConfig(BaseModel):
             if not name.startswith(prefix):
                 continue
             field = name[len(prefix) :].lower()
+            if field in OTHER_ENV_SETTINGS and field not in cls.model_fields:
+                continue
             if field not in cls.model_fields:
                 raise ConfigurationError(f"unknown setting {name}", field=field)
             data[field] = _from_env_text(field, raw)
