@@ -298,3 +298,76 @@ def test_many_threads_through_a_real_store(tmp_path: Path) -> None:
         stored = [e.id for e in check.events()]
     assert sorted(stored) == sorted(e.id for e in events)
     assert sink.batches < len(events)  # commits were shared
+
+
+class Reports:
+    """Collects what on_batch reports, with an event per call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[tuple[object, BaseException | None]]] = []
+        self.changed = threading.Condition()
+
+    def __call__(self, results: list[tuple[object, BaseException | None]]) -> None:
+        with self.changed:
+            self.calls.append(results)
+            self.changed.notify_all()
+
+    def wait_for(self, n: int) -> list[tuple[object, BaseException | None]]:
+        with self.changed:
+            assert self.changed.wait_for(lambda: sum(map(len, self.calls)) >= n, WAIT)
+            return [pair for call in self.calls for pair in call]
+
+
+def test_submit_tagged_reports_each_batch_once_after_its_commit() -> None:
+    inner = GatedSink()
+    inner.gate.clear()
+    reports = Reports()
+    sink = BatchingSink(inner, max_batch=100, on_batch=reports)
+    sink.submit_tagged(event(), "first")
+    assert inner.entered.wait(WAIT)
+    tags = [f"t{i}" for i in range(20)]
+    for tag in tags:
+        sink.submit_tagged(event(), tag)
+    plain = sink.submit(event())  # futures and tags mix in one batch
+    assert reports.calls == []  # nothing is reported before its commit
+    inner.gate.set()
+    pairs = reports.wait_for(21)
+    plain.result(WAIT)
+    assert pairs == [("first", None), *((t, None) for t in tags)]
+    assert [len(c) for c in reports.calls] == [1, 20]  # one call per batch
+    assert [len(b) for b in inner.batches] == [1, 21]
+    sink.close()
+
+
+def test_submit_tagged_reports_the_error_of_a_failed_event() -> None:
+    bad = event()
+    reports = Reports()
+    sink = BatchingSink(GatedSink(fail_ids=frozenset({bad.id})), on_batch=reports)
+    sink.submit_tagged(bad, "bad")
+    (pair,) = reports.wait_for(1)
+    assert pair[0] == "bad"
+    assert isinstance(pair[1], RuntimeError)
+    assert sink.failed == 1
+    sink.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        sink.submit_tagged(event(), "late")
+
+
+def test_submit_tagged_needs_on_batch() -> None:
+    with BatchingSink(GatedSink()) as sink, pytest.raises(RuntimeError, match="on_batch"):
+        sink.submit_tagged(event(), "x")
+
+
+def test_tagged_events_fail_instead_of_hanging_when_the_thread_dies() -> None:
+    inner = Dying()
+    inner.gate.clear()
+    reports = Reports()
+    sink = BatchingSink(inner, on_batch=reports)
+    sink.submit_tagged(event(), 1)
+    assert inner.entered.wait(WAIT)
+    sink.submit_tagged(event(), 2)
+    inner.gate.set()
+    pairs = reports.wait_for(2)
+    assert [tag for tag, _ in pairs] == [1, 2]
+    assert all(isinstance(error, RuntimeError) for _, error in pairs)
+    sink.close()

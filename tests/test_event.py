@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 
@@ -16,6 +17,29 @@ def test_event_id_is_uuid7_with_the_time() -> None:
     assert value.version == 7
     assert value.variant == uuid.RFC_4122
     assert value.int >> 80 == 1_700_000_000_123
+
+
+def test_event_ids_are_canonical_uuid_strings_with_distinct_random_bits() -> None:
+    ids = [new_event_id(now=1_700_000_000.0) for _ in range(3000)]  # > one 4 KiB random pool
+    assert all(str(uuid.UUID(i)) == i for i in ids)
+    assert len({uuid.UUID(i).int & ((1 << 62) - 1) for i in ids}) == len(ids)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_child_does_not_reuse_the_parents_random_bits() -> None:
+    new_event_id()  # the parent's pool of random bytes is filled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, new_event_id(now=1.0).encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert uuid.UUID(child).version == 7
+    assert child != new_event_id(now=1.0)
 
 
 def test_event_ids_increase_within_a_millisecond() -> None:

@@ -113,6 +113,19 @@ def test_a_batch_is_stored_whole_or_not_at_all(store: EventStore) -> None:
     assert list(store.events()) == [good]
 
 
+def test_big_batches_with_duplicates_and_a_bad_row(store: EventStore) -> None:
+    # The SQLite store inserts in multi-row statements of 64 rows: cross the chunk edges.
+    events = [event(timestamp=T0 + i, metadata={"n": i}) for i in range(150)]
+    store.emit([*events[:100], events[64], events[0]])
+    store.emit(events)
+    assert list(store.events()) == events
+    bad = TrackingEvent.model_construct(**{**event().model_dump(), "kind": "bogus"})
+    fresh = [event(timestamp=T0 + 1000 + i) for i in range(130)]
+    with pytest.raises(Exception, match=r"(?i)check"):
+        store.emit([*fresh, bad])  # the bad row sits in the third chunk
+    assert store.count() == 150
+
+
 def test_empty_emit_does_nothing(store: EventStore) -> None:
     store.emit([])
     assert store.count() == 0

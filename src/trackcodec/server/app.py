@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from concurrent.futures import Future
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -196,10 +194,6 @@ class TrackingServer:
         self._timers: dict[str, Any] = {}
         # Commit completions handed from the commit thread to the event loop.
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiters: dict[Future[None], asyncio.Future[None]] = {}
-        self._done: list[Future[None]] = []
-        self._done_lock = threading.Lock()
-        self._wake_pending = False
         self._handlers = self._build_handlers()
         self._ack_commit = self.settings.ack == "commit"
         from trackcodec.server.stats import StatsPage
@@ -247,6 +241,7 @@ class TrackingServer:
             max_batch=self.settings.batch_max,
             max_delay=self.settings.batch_delay,
             max_queue=self.settings.queue_max,
+            on_batch=self._batch_committed,
         )
 
     def close(self) -> None:
@@ -361,63 +356,50 @@ class TrackingServer:
         sink = self.sink
         if sink is None:
             return "store_error"
+        # ack=commit: the request awaits an asyncio future that the event loop resolves
+        # once per batch (_batch_committed); ack=queued: the tag is None, only counted.
+        waiter: asyncio.Future[None] | None = None
+        if self._ack_commit:
+            loop = self._loop
+            if loop is None:  # no lifespan startup ran
+                loop = self._loop = asyncio.get_running_loop()
+            waiter = loop.create_future()
         try:
-            future = sink.submit(event)
+            sink.submit_tagged(event, waiter)
         except SinkOverloaded:
             return "overloaded"
         except RuntimeError:  # closed: the server is stopping
             return "overloaded"
-        if self.metrics is not None and not self._ack_commit:
-            future.add_done_callback(self._count_commit)
-        if self._ack_commit:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters[future] = waiter
-            future.add_done_callback(self._committed)
+        if waiter is not None:
             try:
                 await waiter
             except Exception:
                 return "store_error"
         return "ok"
 
-    def _committed(self, future: Future[None]) -> None:
-        # In the commit thread: queue the future, and wake the event loop once for
-        # all the futures of a batch rather than once per event.
-        with self._done_lock:
-            self._done.append(future)
-            if self._wake_pending:
-                return
-            self._wake_pending = True
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._wake_waiters)
+    def _batch_committed(self, results: list[tuple[Any, BaseException | None]]) -> None:
+        # In the commit thread, once per batch: one wake-up of the event loop for all of it.
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._resolve_batch, results)
 
-    def _wake_waiters(self) -> None:
-        with self._done_lock:
-            done, self._done = self._done, []
-            self._wake_pending = False
+    def _resolve_batch(self, results: list[tuple[Any, BaseException | None]]) -> None:
         failed = 0
-        for future in done:
-            waiter = self._waiters.pop(future, None)
-            error = None if future.cancelled() else future.exception()
-            if future.cancelled() or error is not None:
+        for waiter, error in results:
+            if error is not None:
                 failed += 1
             if waiter is None or waiter.done():
                 continue
-            if future.cancelled() or error is not None:
-                waiter.set_exception(error or RuntimeError("commit cancelled"))
-            else:
+            if error is None:
                 waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
         if self.metrics is not None:  # counted here, in the loop, once per batch
             if failed:
                 self.metrics.store_failures.inc(failed)
-            if len(done) > failed:
-                self.metrics.committed.inc(len(done) - failed)
-
-    def _count_commit(self, future: Future[None]) -> None:
-        assert self.metrics is not None
-        if future.cancelled() or future.exception() is not None:
-            self.metrics.store_failures.inc()
-        else:
-            self.metrics.committed.inc()
+            if len(results) > failed:
+                self.metrics.committed.inc(len(results) - failed)
 
     # -- service routes ----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
+from typing import Any
 
 from trackcodec._closing import ClosingContext
 from trackcodec.event import EventSink, TrackingEvent
@@ -62,7 +63,9 @@ class CallableSink:
                 self._on_close()
 
 
-_Item = tuple[TrackingEvent, "Future[None]", float]
+# The second element is the event's Future (submit, emit), or the tag given to
+# submit_tagged (reported to on_batch).
+_Item = tuple[TrackingEvent, Any, float]
 
 
 class BatchingSink(ClosingContext):
@@ -95,6 +98,11 @@ class BatchingSink(ClosingContext):
             while the previous commit runs.
         max_queue: Most events waiting to be committed.
         overload_timeout: Seconds `emit` waits for room in a full queue.
+        on_batch: Called in the committing thread once per batch with the
+            ``(tag, error)`` pairs of the events queued by `submit_tagged`
+            (``error`` is ``None`` for a committed event): one call per batch
+            instead of one future per event (an event loop resolves its own
+            futures from it).
 
     Attributes:
         durable: The inner sink's: `emit` returns after the inner commit.
@@ -108,6 +116,7 @@ class BatchingSink(ClosingContext):
         max_delay: float = 0.0,
         max_queue: int = 10_000,
         overload_timeout: float = 5.0,
+        on_batch: Callable[[list[tuple[Any, BaseException | None]]], object] | None = None,
     ) -> None:
         if max_batch < 1 or max_queue < 1:
             raise ValueError("max_batch and max_queue must be at least 1")
@@ -119,6 +128,7 @@ class BatchingSink(ClosingContext):
         self.max_delay = max_delay
         self.max_queue = max_queue
         self.overload_timeout = overload_timeout
+        self._on_batch = on_batch
         self._queue: deque[_Item] = deque()
         self._cond = threading.Condition()
         self._in_flight = 0
@@ -139,6 +149,10 @@ class BatchingSink(ClosingContext):
 
     def _put(self, event: TrackingEvent, timeout: float) -> Future[None]:
         future: Future[None] = Future()
+        self._append(event, future, timeout)
+        return future
+
+    def _append(self, event: TrackingEvent, waiter: Any, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -153,9 +167,8 @@ class BatchingSink(ClosingContext):
                         f"(max_queue={self.max_queue})"
                     )
                 self._cond.wait(remaining)
-            self._queue.append((event, future, time.monotonic()))
+            self._queue.append((event, waiter, time.monotonic()))
             self._cond.notify_all()
-        return future
 
     def submit(self, event: TrackingEvent) -> Future[None]:
         """Queue one event; the future resolves when its batch is committed.
@@ -167,6 +180,20 @@ class BatchingSink(ClosingContext):
             RuntimeError: The sink is closed.
         """
         return self._put(event, 0.0)
+
+    def submit_tagged(self, event: TrackingEvent, tag: object) -> None:
+        """Queue one event without a future: ``on_batch`` reports ``tag`` after its commit.
+
+        Never blocks. Cheaper than `submit` (no future, no lock per event on
+        completion).
+
+        Raises:
+            SinkOverloaded: The queue is full; the event was not queued.
+            RuntimeError: The sink is closed, or was built without ``on_batch``.
+        """
+        if self._on_batch is None:
+            raise RuntimeError("submit_tagged needs a BatchingSink built with on_batch")
+        self._append(event, tag, 0.0)
 
     def emit(self, events: Sequence[TrackingEvent], /) -> None:
         """Queue a batch and return once all of it is committed.
@@ -249,29 +276,42 @@ class BatchingSink(ClosingContext):
         try:
             while (batch := self._take()) is not None:
                 results = self._commit(batch)
+                tagged: list[tuple[Any, BaseException | None]] = []
                 with self._cond:
                     self.batches += 1
                     self._in_flight = 0
-                    for (_, future, _), error in zip(batch, results, strict=True):
+                    for (_, waiter, _), error in zip(batch, results, strict=True):
                         if error is None:
                             self.committed += 1
                         else:
                             self.failed += 1
-                        _resolve(future, error)
+                        if isinstance(waiter, Future):
+                            _resolve(waiter, error)
+                        else:
+                            tagged.append((waiter, error))
                     batch = None
                     self._cond.notify_all()
+                if tagged and self._on_batch is not None:
+                    self._on_batch(tagged)
         except BaseException as exc:
             # The inner sink raised something that is not an Exception (SystemExit...):
             # refuse new events and fail every waiting future rather than leave it hanging.
+            stopped = RuntimeError(f"the BatchingSink thread stopped: {exc!r}")
             with self._cond:
                 self._closing = True
                 stranded = [*(batch or []), *self._queue]
                 self._queue.clear()
                 self._in_flight = 0
-                for _, future, _ in stranded:
+                tagged = []
+                for _, waiter, _ in stranded:
                     self.failed += 1
-                    _resolve(future, RuntimeError(f"the BatchingSink thread stopped: {exc!r}"))
+                    if isinstance(waiter, Future):
+                        _resolve(waiter, stopped)
+                    else:
+                        tagged.append((waiter, stopped))
                 self._cond.notify_all()
+            if tagged and self._on_batch is not None:
+                self._on_batch(tagged)
 
     def _commit(self, batch: list[_Item]) -> list[BaseException | None]:
         try:
