@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 import sys
@@ -28,7 +29,13 @@ from trackcodec.legacy import LegacyMode, parse_fernet_key
 from trackcodec.protocols import CipherFactory, Compressor, Serializer
 from trackcodec.redirect import is_scheme
 
-__all__ = ["ENV_PREFIX", "OTHER_ENV_SETTINGS", "TrackingConfig", "configuration_error"]
+__all__ = [
+    "ENV_PREFIX",
+    "OTHER_ENV_SETTINGS",
+    "TrackingConfig",
+    "configuration_error",
+    "import_model",
+]
 
 ENV_PREFIX = "TRACKCODEC_"
 
@@ -357,3 +364,25 @@ def _from_env_text(field: str, raw: str) -> Any:
     if text == "" and field in {"ttl", "token_param", "fallback_url", "webhook_url"}:
         return None
     return text
+
+
+def import_model(spec: str) -> type[BaseModel]:
+    """Import ``MODULE:CLASS``, a pydantic model of the metadata.
+
+    Raises:
+        ConfigurationError: Not importable, or not a pydantic model class.
+    """
+    module_name, sep, qualname = spec.partition(":")
+    if not sep or not module_name or not qualname:
+        raise ConfigurationError(f"use MODULE:CLASS for the model, not {spec!r}", field="model")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"cannot import {spec}: {exc}", field="model") from exc
+    if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
+        raise ConfigurationError(f"{spec} is not a pydantic model class", field="model")
+    return obj

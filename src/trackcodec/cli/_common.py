@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -14,7 +12,7 @@ import click
 from pydantic import BaseModel
 
 from trackcodec import registry
-from trackcodec.config import TrackingConfig
+from trackcodec.config import TrackingConfig, import_model
 from trackcodec.errors import ConfigurationError, TrackcodecError
 from trackcodec.tracking import Tracker
 
@@ -104,22 +102,10 @@ def load_config(
 
 
 def _import_model(spec: str) -> type[BaseModel]:
-    module_name, sep, qualname = spec.partition(":")
-    if not sep or not module_name or not qualname:
-        raise click.BadParameter(
-            "use MODULE:CLASS, e.g. myapp.tracking:Metadata", param_hint="--model"
-        )
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise click.BadParameter(f"cannot import {spec}: {exc}", param_hint="--model") from exc
-    if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
-        raise click.BadParameter(f"{spec} is not a pydantic model class", param_hint="--model")
-    return obj
+        return import_model(spec)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--model") from exc
 
 
 def tracker_from(

@@ -8,23 +8,19 @@ and the process exits with status 0.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
 import shutil
 import signal
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pydantic import BaseModel
-
 from trackcodec._deps import require
-from trackcodec.config import TrackingConfig
+from trackcodec.config import TrackingConfig, import_model
 from trackcodec.errors import ConfigurationError
 from trackcodec.server._metrics import MULTIPROC_ENV
 from trackcodec.server.settings import ServerSettings, load_settings
@@ -38,28 +34,6 @@ STARTUP_FAILURE = 3
 # How workers (spawned processes) get the settings the command was given: the same
 # inputs, merged again in each worker with the same environment.
 _WORKER_ENV = "_TRACKCODEC_SERVE_ARGS"
-
-
-def import_model(spec: str) -> type[BaseModel]:
-    """Import ``MODULE:CLASS``, a pydantic model of the metadata.
-
-    Raises:
-        ConfigurationError: Not importable, or not a pydantic model class.
-    """
-    module_name, sep, qualname = spec.partition(":")
-    if not sep or not module_name or not qualname:
-        raise ConfigurationError(f"use MODULE:CLASS for the model, not {spec!r}", field="model")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(f"cannot import {spec}: {exc}", field="model") from exc
-    if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
-        raise ConfigurationError(f"{spec} is not a pydantic model class", field="model")
-    return obj
 
 
 def build_tracker(config: TrackingConfig, model: str | None = None) -> Tracker[Any]:
