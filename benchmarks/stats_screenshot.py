@@ -17,21 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from serve_support import ServeProcess, free_port, make_tracker  # noqa: E402
+from serve_support import CHROMIUM, CHROMIUM_ARGS, ServeProcess, free_port, make_tracker  # noqa: E402
 from trackcodec.event import TrackingEvent, new_event_id  # noqa: E402
 from trackcodec.stores import SQLiteEventStore  # noqa: E402
 
 TOKEN = "screenshot-stats-token"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def fill(store: SQLiteEventStore, now: float) -> None:
@@ -95,7 +85,7 @@ def main() -> None:
         tracker = make_tracker(port)
         env = {"TRACKCODEC_STATS_TOKEN": TOKEN}
         with ServeProcess(tracker, cwd, port=port, env=env), sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(
                 http_credentials={"username": "admin", "password": TOKEN},
                 viewport={"width": 880, "height": 900},

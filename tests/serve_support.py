@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -179,3 +180,18 @@ class ServeProcess:
                     self.kill()
         finally:
             self.kill()
+
+
+# Headless Chromium (Debian package) for the browser test and the stats screenshot; without
+# the background-networking flags it keeps trying hosts this closed network refuses.
+CHROMIUM = os.environ.get("TRACKCODEC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

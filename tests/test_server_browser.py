@@ -11,8 +11,6 @@ the reason, only when either is missing.
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,21 +19,10 @@ import pytest
 
 pytest.importorskip("uvicorn", reason="trackcodec[server] is not installed")
 
-from serve_support import ServeProcess, free_port, get, make_tracker
+from serve_support import CHROMIUM, CHROMIUM_ARGS, ServeProcess, free_port, get, make_tracker
 from trackcodec.html import rewrite_html
 from trackcodec.stores import SQLiteEventStore
 
-CHROMIUM = os.environ.get("TRACKCODEC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TARGET_BODY = b"<!doctype html><title>Target</title><h1 id=landed>Landed</h1>"
 
 
