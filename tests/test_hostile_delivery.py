@@ -21,18 +21,7 @@ from trackcodec.webhooks import (
     WebhookClient,
     generate_secret,
 )
-from webhook_receiver import Receiver
-
-PUBLIC = "93.184.215.14"
-
-
-def resolver(*addresses: str) -> object:
-    def resolve(host: str, port: int) -> Sequence[str]:
-        if not addresses:
-            raise OSError("Name or service not known")
-        return addresses
-
-    return resolve
+from webhook_receiver import PUBLIC, Receiver, resolver
 
 
 # Written without DNS: the system resolver reads each of these as a loopback, private,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from trackcodec.config import TrackingConfig
@@ -14,18 +12,7 @@ from trackcodec.webhooks import (
     WebhookClient,
     generate_secret,
 )
-from webhook_receiver import Receiver
-
-PUBLIC = "93.184.215.14"
-
-
-def _resolver(*addresses: str) -> object:
-    def resolve(host: str, port: int) -> Sequence[str]:
-        if not addresses:
-            raise OSError("Name or service not known")
-        return addresses
-
-    return resolve
+from webhook_receiver import PUBLIC, Receiver, resolver
 
 
 @pytest.mark.parametrize(
@@ -42,7 +29,7 @@ def _resolver(*addresses: str) -> object:
     ],
 )
 def test_non_http_targets_are_refused(url: str) -> None:
-    policy = DestinationPolicy(resolver=_resolver(PUBLIC), allow_private_addresses=True)
+    policy = DestinationPolicy(resolver=resolver(PUBLIC), allow_private_addresses=True)
     with pytest.raises(DestinationNotAllowed) as info:
         policy.check(url)
     assert info.value.url == url
@@ -68,26 +55,26 @@ def test_non_http_targets_are_refused(url: str) -> None:
     ],
 )
 def test_non_public_addresses_are_refused_after_resolution(address: str, why: str) -> None:
-    policy = DestinationPolicy(resolver=_resolver(PUBLIC, address))
+    policy = DestinationPolicy(resolver=resolver(PUBLIC, address))
     with pytest.raises(DestinationNotAllowed, match=why) as info:
         policy.check("https://hooks.example.com/x")
     assert address.split(":")[-1] in info.value.reason
     # The same address written in the URL is refused without resolving.
     host = f"[{address}]" if ":" in address else address
     with pytest.raises(DestinationNotAllowed, match=why):
-        DestinationPolicy(resolver=_resolver()).check(f"http://{host}:8080/x")
+        DestinationPolicy(resolver=resolver()).check(f"http://{host}:8080/x")
     # Allowed explicitly: accepted.
-    DestinationPolicy(resolver=_resolver(address), allow_private_addresses=True).check(
+    DestinationPolicy(resolver=resolver(address), allow_private_addresses=True).check(
         "https://hooks.example.com/x"
     )
 
 
 def test_public_addresses_pass_and_unresolvable_hosts_are_retryable() -> None:
-    DestinationPolicy(resolver=_resolver(PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c")).check(
+    DestinationPolicy(resolver=resolver(PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c")).check(
         "https://hooks.example.com/x"
     )
     with pytest.raises(DestinationUnresolvable):
-        DestinationPolicy(resolver=_resolver()).check("https://nowhere.invalid/x")
+        DestinationPolicy(resolver=resolver()).check("https://nowhere.invalid/x")
 
 
 def test_localhost_resolves_to_loopback_with_the_system_resolver() -> None:
