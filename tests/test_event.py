@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 
 import pytest
@@ -90,3 +91,15 @@ def test_event_is_frozen_and_strict_about_fields() -> None:
         event.kind = "click"  # type: ignore[misc]
     with pytest.raises(ValidationError):
         TrackingEvent(id="x", kind="open", timestamp=0.0, metadata={}, extra=1)  # type: ignore[call-arg]
+
+
+def test_ids_stamped_with_the_current_time_stay_ordered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The endpoint stamps ids with the time it received the request: those must still
+    # sort in the order they were made, even within one millisecond.
+    monkeypatch.setattr("trackcodec.event._last_ms", 0)  # restored after the test
+    now = time.time()
+    ids = [new_event_id(now=now) for _ in range(2000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)

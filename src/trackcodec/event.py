@@ -65,17 +65,19 @@ def new_event_id(*, now: float | None = None) -> str:
     go back); the remaining 62 bits are random.
 
     Args:
-        now: Unix seconds to stamp instead of the current time (tests,
-            imports of old events). Such ids are stamped exactly with
-            ``now`` and take part in no ordering with other ids.
+        now: Unix seconds to stamp instead of the current time (the time a
+            request was received, say). A ``now`` at or after this process's
+            latest id is ordered like the current time; one before it (tests,
+            imports of old events) is stamped exactly and takes part in no
+            ordering with other ids.
     """
     global _last_ms, _last_counter
+    ms = int((time.time() if now is None else now) * 1000)
     with _lock:
-        if now is not None:
-            ms = int(now * 1000)
+        if now is not None and ms < _last_ms:
+            # A time in the past (tests, imports of old events): stamped exactly, unordered.
             counter = _random_int(2) & 0xFFF
         else:
-            ms = int(time.time() * 1000)
             if ms <= _last_ms:
                 ms = _last_ms
                 _last_counter += 1
